@@ -1,0 +1,27 @@
+"""Signing in and out; loading the signed-in person for each request."""
+from flask import Blueprint, Flask
+
+bp = Blueprint("auth", __name__)
+
+
+def init_app(app: Flask) -> None:
+    from app.auth import routes  # noqa: F401  (registers the views on bp)
+    from app.auth.session import load_user
+    from app.extensions import login_manager
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.unauthorized_handler(_unauthorized)
+    app.register_blueprint(bp)
+
+
+def _unauthorized():
+    """Pages send people to the sign-in page; the API answers 401 in JSON."""
+    from flask import flash, jsonify, redirect, request, url_for
+
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "unauthorized", "message": "Sign in or send a valid API token."}), 401
+    flash("Please sign in to see that page.", "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -1,0 +1,1 @@
+"""Demo data: the customer service of the fictional Gemeente Wadderveen."""

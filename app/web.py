@@ -1,0 +1,57 @@
+"""What every blueprint shares: the clock reading, role guards, registration of blueprints."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, abort, current_app, request
+from flask_login import current_user
+
+from app.extensions import login_manager
+from knowledge.base import utcnow
+
+# Where each role lands after signing in, in order of precedence for people with several roles.
+ROLE_HOMES = (
+    ("agent", "frontoffice.home"),
+    ("expert", "inbox.home"),
+    ("editor", "editor.home"),
+    ("admin", "admin.home"),
+)
+
+
+def now() -> datetime:
+    """The clock reading for this request; tests may set CLOCK in the config to move time."""
+    return current_app.config.get("CLOCK", utcnow)()
+
+
+def require_role(*roles: str):
+    """A blueprint guard: anonymous → sign-in page (401 for the API), wrong role → 403."""
+
+    def guard():
+        if request.endpoint in (None, "static"):
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.has_role(*roles):
+            abort(403)
+        return None
+
+    return guard
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
+    from app.editor import bp as editor_bp
+    from app.frontoffice import bp as frontoffice_bp
+    from app.inbox import bp as inbox_bp
+    from app.selfservice import bp as selfservice_bp
+
+    for bp, url_prefix in (
+        (selfservice_bp, None),
+        (frontoffice_bp, "/frontoffice"),
+        (inbox_bp, "/inbox"),
+        (editor_bp, "/editor"),
+        (admin_bp, "/admin"),
+        (api_bp, "/api/v1"),
+    ):
+        app.register_blueprint(bp, url_prefix=url_prefix)

@@ -1,0 +1,46 @@
+"""Reading articles for display: who may see what is decided here, not in templates."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from knowledge.models import ARTICLE_STATUSES, Article, Topic
+
+
+def public_article(session: Session, article_id: int) -> Article | None:
+    article = session.get(Article, article_id)
+    if article is None or article.status != "published" or article.audience != "public":
+        return None
+    return article
+
+
+def public_articles_by_topic(session: Session) -> list[tuple[Topic, list[Article]]]:
+    """Published public articles grouped under their top-level topic, for the self-service home."""
+    articles = session.scalars(
+        select(Article).where(Article.status == "published", Article.audience == "public").order_by(Article.title)
+    ).all()
+    groups: dict[int, list[Article]] = defaultdict(list)
+    roots: dict[int, Topic] = {}
+    for article in articles:
+        for topic in article.topics[:1]:
+            root = topic
+            while root.parent is not None:
+                root = root.parent
+            roots[root.id] = root
+            groups[root.id].append(article)
+    return sorted(((roots[i], groups[i]) for i in groups), key=lambda pair: pair[0].name)
+
+
+def articles_by_status(session: Session) -> dict[str, list[Article]]:
+    """Every article that is not archived, by status, oldest change first: the editor's queue."""
+    grouped: dict[str, list[Article]] = {s: [] for s in ARTICLE_STATUSES}
+    for article in session.scalars(select(Article).order_by(Article.updated_at, Article.id)):
+        grouped[article.status].append(article)
+    return grouped
+
+
+def article_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Article.status, func.count()).group_by(Article.status)).all()
+    return {status: count for status, count in rows}

@@ -1,0 +1,222 @@
+"""Tables of the routing floor: questions, their process memory, expertise and availability.
+
+`Event` is append-only: the ORM refuses to update or delete one (see routing.events).
+"""
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from knowledge.base import Base, UTCDateTime
+from knowledge.models import Article, Topic, User
+
+CHANNELS = ("phone", "desk", "web", "email", "api")
+PRIORITIES = ("low", "normal", "high", "urgent")
+QUESTION_STATUSES = (
+    "new",
+    "answered_from_kb",
+    "routed",
+    "accepted",
+    "waiting_for_customer",
+    "answered",
+    "closed",
+    "reopened",
+)
+EVENT_KINDS = (
+    "received",
+    "searched",
+    "suggested",
+    "answered_from_kb",
+    "routed",
+    "accepted",
+    "forwarded",
+    "escalated",
+    "info_requested",
+    "customer_replied",
+    "answered",
+    "captured_as_article",
+    "closed",
+    "reopened",
+    "customer_viewed",
+    "customer_rated",
+)
+PRESENCES = ("available", "busy", "away")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Question(Base):
+    __tablename__ = "questions"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="known_channel"),
+        CheckConstraint(_in("priority", PRIORITIES), name="known_priority"),
+        CheckConstraint(_in("status", QUESTION_STATUSES), name="known_status"),
+        Index("ix_questions_owner_status", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Public reference told to the customer, e.g. VB-2026-000123.
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # SHA-256 of the secret tracking token; the token is shown once, at intake.
+    tracking_token_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10))
+    customer_name: Mapped[str | None] = mapped_column(String(120))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    customer_phone: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    status: Mapped[str] = mapped_column(String(24), default="new", index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    taken_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The promise made to the customer; paused while waiting for the customer.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(Text)
+    answer_html: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    worth_keeping: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on every change: two experts acting on the same question at once cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    topic: Mapped[Topic | None] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    taken_in_by: Mapped[User | None] = relationship(foreign_keys=[taken_in_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    events: Mapped[list[Event]] = relationship(back_populates="question", order_by="Event.id")
+    article_links: Mapped[list[QuestionArticle]] = relationship(back_populates="question")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Question {self.reference} {self.status}>"
+
+
+class QuestionArticle(Base):
+    """Which articles a question used (answered from the KB) or produced (captured, merged)."""
+
+    __tablename__ = "question_articles"
+    __table_args__ = (CheckConstraint(_in("relation", ("used", "captured", "merged")), name="known_relation"),)
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    relation: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+    question: Mapped[Question] = relationship(back_populates="article_links")
+    article: Mapped[Article] = relationship()
+
+
+class Event(Base):
+    """One step in the life of a question: the process memory. Never updated, never deleted."""
+
+    __tablename__ = "events"
+    # Kinds are checked in record_event, not by a constraint: new steps must not need a table rebuild.
+    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Most events belong to a question; editorial ones (published, merged, flagged) to an article.
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    question: Mapped[Question | None] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class DeclaredExpertise(Base):
+    """What a person says (or an admin says) they know: a topic and a level 1–3."""
+
+    __tablename__ = "declared_expertise"
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, default=2)
+
+    user: Mapped[User] = relationship()
+    topic: Mapped[Topic] = relationship()
+
+
+class ExpertStatus(Base):
+    """How much an expert can take on and whether they are around right now."""
+
+    __tablename__ = "expert_status"
+    __table_args__ = (
+        CheckConstraint(_in("presence", PRESENCES), name="known_presence"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    presence: Mapped[str] = mapped_column(String(10), default="available")
+    capacity: Mapped[int] = mapped_column(SmallInteger, default=5)
+    # IANA zone the working hours are read in.
+    timezone: Mapped[str] = mapped_column(String(40), default="Europe/Amsterdam")
+
+    user: Mapped[User] = relationship()
+
+
+class WorkingHours(Base):
+    __tablename__ = "working_hours"
+    __table_args__ = (
+        CheckConstraint(_in("weekday", WEEKDAYS), name="known_weekday"),
+        CheckConstraint("starts < ends", name="starts_before_ends"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    weekday: Mapped[str] = mapped_column(String(3), primary_key=True)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+
+class Absence(Base):
+    __tablename__ = "absences"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="starts_before_ends"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(40), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class SearchLog(Base):
+    """One search by anyone: the raw material of knowledge-gap and deflection analytics."""
+
+    __tablename__ = "search_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    query: Mapped[str] = mapped_column(String(500))
+    # 'public' for anonymous callers, else the searcher's role on the page they searched from.
+    role: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    result_count: Mapped[int] = mapped_column(Integer)
+    opened_kind: Mapped[str | None] = mapped_column(String(10))
+    opened_id: Mapped[int | None] = mapped_column(Integer)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))

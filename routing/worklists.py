@@ -1,0 +1,28 @@
+"""The lists people work from: an expert's open questions, an agent's recent intake."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from routing.models import Question
+from routing.questions import OPEN_STATUSES
+
+
+def open_questions_of(session: Session, user_id: int) -> list[Question]:
+    """Questions this person owns and still has to act on, the nearest promise first."""
+    return list(session.scalars(
+        select(Question)
+        .where(Question.owner_id == user_id, Question.status.in_(OPEN_STATUSES))
+        .order_by(Question.due_at.is_(None), Question.due_at, Question.id)
+    ))
+
+
+def questions_taken_in_by(session: Session, now: datetime, user_id: int, days: int = 7) -> list[Question]:
+    return list(session.scalars(
+        select(Question)
+        .where(Question.taken_in_by_id == user_id, Question.created_at >= now - timedelta(days=days))
+        .order_by(Question.created_at.desc())
+        .limit(50)
+    ))

@@ -1,0 +1,62 @@
+"""Test data factories: short functions with sensible defaults, so tests read like their scenario."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from itertools import count
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from knowledge.articles import ArticleDraft, create_article, create_topic
+from knowledge.models import Article, Topic, User
+from knowledge.people import create_user
+
+_seq = count(1)
+_PASSWORD_HASHES: dict[str, str] = {}
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def _hash(password: str) -> str:
+    # Hashing is deliberately slow; tests reuse one hash per password.
+    if password not in _PASSWORD_HASHES:
+        _PASSWORD_HASHES[password] = generate_password_hash(password)
+    return _PASSWORD_HASHES[password]
+
+
+def make_user(session, *roles: str, email: str | None = None, name: str | None = None,
+              password: str | None = "correct horse battery", active: bool = True) -> User:
+    n = next(_seq)
+    user = create_user(session, T0, email=email or f"person{n}@example.org", name=name or f"Person {n}",
+                       roles=roles, password_hash=_hash(password) if password else None)
+    user.active = active
+    session.commit()
+    return user
+
+
+def make_topic(session, slug: str = "waste", name: str | None = None, parent: Topic | None = None,
+               review_days: int = 180) -> Topic:
+    topic = create_topic(session, slug=slug, name=name or slug.replace("-", " ").capitalize(),
+                         parent=parent, review_days=review_days)
+    session.commit()
+    return topic
+
+
+def make_article(session, title: str = "How do I order a new bin?", body: str = "Order it online.",
+                 *, topics: tuple[str, ...] = (), status: str = "published", audience: str = "public",
+                 language: str = "en", author: User | None = None, now: datetime = T0) -> Article:
+    article = create_article(session, now, ArticleDraft(
+        title=title, body=body, topic_slugs=topics, status=status, audience=audience, language=language,
+    ), author_id=author.id if author else None)
+    session.commit()
+    return article
+
+
+@pytest.fixture
+def people(session):
+    """One person per role, plus someone with no role."""
+    return {
+        "agent": make_user(session, "agent", email="agent@example.org", name="Anna Agent"),
+        "expert": make_user(session, "expert", email="expert@example.org", name="Erik Expert"),
+        "editor": make_user(session, "editor", email="editor@example.org", name="Eva Editor"),
+        "admin": make_user(session, "admin", email="admin@example.org", name="Adam Admin"),
+    }
