@@ -1,0 +1,47 @@
+# Vraagbaak: `make run` serves the demo, `make test` runs the whole suite.
+# Both create .venv and install on first use, and are fast when nothing changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export FLASK_APP := app
+
+.PHONY: run test install migrate demo clean-db help
+
+help:
+	@echo "make run    – install, migrate, load demo data if empty, serve http://127.0.0.1:5000"
+	@echo "make test   – install and run the whole test suite"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,nl]'
+	touch $@
+
+install: $(STAMP)
+
+# A random SECRET_KEY for this checkout, written once; the app has no default secret.
+instance/config.py:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print('VRAAGBAAK_ENV = \"development\"'); print(f'SECRET_KEY = \"{secrets.token_hex(32)}\"')" > $@
+
+migrate: install instance/config.py
+	$(BIN)/flask db upgrade
+
+demo: migrate
+	$(BIN)/flask demo load --if-empty
+
+run: demo
+	@$(BIN)/flask demo sign-ins
+	@echo "Serving on http://127.0.0.1:5000"
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-db:
+	rm -f instance/vraagbaak.db instance/vraagbaak.db-wal instance/vraagbaak.db-shm
+	rm -rf instance/index
