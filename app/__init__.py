@@ -14,7 +14,9 @@ from app.extensions import csrf, db, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # VRAAGBAAK_INSTANCE_PATH puts config, database and indexes outside the code tree (absolute path).
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("VRAAGBAAK_INSTANCE_PATH") or None)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(settings.defaults(app.instance_path))
     if test_config is None:
@@ -23,7 +25,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     settings.check(app.config)
-    app.config.setdefault("SESSION_COOKIE_SECURE", False)
 
     _bind_database(app)
     login_manager.init_app(app)

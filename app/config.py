@@ -62,6 +62,6 @@ def check(config: dict) -> None:
             )
         # Development and tests: a throw-away key; sessions end when the process does.
         config["SECRET_KEY"] = secrets.token_hex(32)
-    if env == "production":
-        config.setdefault("SESSION_COOKIE_SECURE", True)
-        config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    # Production is served over HTTPS: cookies never travel in clear text.
+    config["SESSION_COOKIE_SECURE"] = env == "production"
+    config["REMEMBER_COOKIE_SECURE"] = env == "production"

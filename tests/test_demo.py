@@ -1,0 +1,58 @@
+"""The demo organisation loads completely, once, and every demo role lands on its own home page."""
+from sqlalchemy import func, select
+
+from knowledge.models import Article, Topic, User, UserRole
+from routing.models import DeclaredExpertise, Event, Question, WorkingHours, Absence
+
+HOMES = {"agent": "Frontoffice", "expert": "Your inbox", "editor": "Editorial queue", "admin": "People and roles"}
+
+
+def _count(session, model, *where):
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_demo_load_builds_a_whole_municipal_customer_service(runner, session):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+
+    assert _count(session, Article) >= 60
+    top_level = session.scalars(select(Topic).where(Topic.parent_id.is_(None))).all()
+    assert len(top_level) >= 8
+    topics_with_articles = session.scalar(
+        select(func.count(func.distinct(Topic.id))).select_from(Article).join(Article.topics))
+    assert topics_with_articles >= 8
+    experts = _count(session, UserRole, UserRole.role == "expert")
+    assert experts >= 8
+    assert _count(session, UserRole, UserRole.role == "agent") >= 2
+    assert _count(session, UserRole, UserRole.role == "editor") >= 1
+    assert _count(session, DeclaredExpertise) >= experts
+    assert _count(session, WorkingHours) >= 5 * experts - 10
+    assert _count(session, Absence) >= 3
+    assert _count(session, Question, Question.status.in_(("answered", "closed", "answered_from_kb"))) >= 20
+    # Every question's route is in the process memory, starting with its intake.
+    questions = session.scalars(select(Question)).all()
+    assert all(q.events and q.events[0].kind == "received" for q in questions)
+    assert _count(session, Event, Event.kind == "answered") >= 15
+    assert "Demo sign-ins" in result.output
+
+
+def test_demo_load_if_empty_does_nothing_the_second_time(runner, session):
+    assert runner.invoke(args=["demo", "load", "--if-empty"]).exit_code == 0
+    articles = _count(session, Article)
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0
+    assert "already has data" in result.output
+    assert _count(session, Article) == articles
+
+
+def test_each_demo_role_signs_in_and_sees_its_home_page(runner, client, auth, session, app):
+    runner.invoke(args=["demo", "load"])
+    password = app.config["DEMO_PASSWORD"]
+    for role, heading in HOMES.items():
+        user = session.scalars(select(User).join(UserRole).where(UserRole.role == role).order_by(User.id)).first()
+        response = auth.login(user.email, password)
+        assert response.status_code == 302, role
+        page = client.get("/home", follow_redirects=True)
+        assert page.status_code == 200
+        assert f"<h1>{heading}</h1>" in page.get_data(as_text=True)
+        auth.logout()
