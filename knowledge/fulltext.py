@@ -1,0 +1,173 @@
+"""The full-text index (Whoosh): BM25 over titles and bodies, analysed per language, with snippets.
+
+One long-lived searcher serves every query and is refreshed only after writes: opening a searcher
+costs tens of milliseconds on a large index, far too much per keystroke. Writers take Whoosh's lock
+with a timeout, so two processes writing one index wait for each other instead of corrupting it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import LanguageAnalyzer, StemmingAnalyzer
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.query import And, Or, Term
+from whoosh.scoring import BM25F
+
+from knowledge.documents import Document
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Query syntax characters that turn a customer's words into Whoosh operators they never meant.
+_SYNTAX = re.compile(r"[\"'()\[\]{}^~*?:\\/+\-!<>=]")
+
+
+def _schema() -> Schema:
+    english = StemmingAnalyzer()
+    dutch = LanguageAnalyzer("nl")
+    return Schema(
+        key=ID(stored=True, unique=True),
+        kind=ID(stored=True),
+        audience=ID(stored=True),
+        language=ID(stored=True),
+        title=STORED,
+        body=STORED,
+        review_by=STORED,
+        title_en=TEXT(analyzer=english, field_boost=2.0),
+        body_en=TEXT(analyzer=english),
+        title_nl=TEXT(analyzer=dutch, field_boost=2.0),
+        body_nl=TEXT(analyzer=dutch),
+        topics=TEXT(analyzer=english, stored=True),
+    )
+
+
+SEARCH_FIELDS = ("title_en", "body_en", "title_nl", "body_nl", "topics")
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    key: str
+    score: float
+    title_match: bool
+    snippet: str
+
+
+def clean_query(text: str) -> str:
+    """What a person typed, made safe for the parser: no control characters, no operators, bounded."""
+    text = _CONTROL.sub(" ", text or "")[:MAX_QUERY_CHARS]
+    return " ".join(_SYNTAX.sub(" ", text).split())
+
+
+class FullTextIndex:
+    def __init__(self, path: str, *, writer_timeout: float = 30.0):
+        self.path = path
+        self._writer_timeout = writer_timeout
+        self._lock = threading.Lock()
+        self._searcher = None
+        self._ix = self._open_or_create()
+        self._parser = MultifieldParser(SEARCH_FIELDS, schema=self._ix.schema, group=OrGroup.factory(0.9))
+
+    def _open_or_create(self):
+        os.makedirs(self.path, exist_ok=True)
+        if whoosh_index.exists_in(self.path):
+            try:
+                ix = whoosh_index.open_dir(self.path)
+                with ix.searcher() as probe:
+                    probe.doc_count()
+                return ix
+            except Exception:  # a half-written or damaged index is derived data: start it again
+                log.exception("search index at %s is unreadable; it will be rebuilt", self.path)
+                self.needs_rebuild = True
+                shutil.rmtree(self.path, ignore_errors=True)
+                os.makedirs(self.path, exist_ok=True)
+        else:
+            self.needs_rebuild = True
+        return whoosh_index.create_in(self.path, _schema())
+
+    needs_rebuild = False
+
+    def doc_count(self) -> int:
+        return self._current_searcher().doc_count()
+
+    def write(self, upserts: Iterable[Document], removals: Iterable[str] = ()) -> None:
+        writer = self._ix.writer(timeout=self._writer_timeout)
+        try:
+            for key in removals:
+                writer.delete_by_term("key", key)
+            for doc in upserts:
+                writer.update_document(**self._fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        self.refresh()
+
+    def clear(self) -> None:
+        """Empty the index (for a rebuild), keeping the folder and its lock."""
+        writer = self._ix.writer(timeout=self._writer_timeout)
+        writer.commit(mergetype=_clear_all)
+        self.refresh()
+        self.needs_rebuild = False
+
+    def refresh(self) -> None:
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self._ix.searcher(weighting=BM25F())
+            else:
+                self._searcher = self._searcher.refresh()
+
+    def _current_searcher(self):
+        if self._searcher is None:
+            self.refresh()
+        return self._searcher
+
+    def search(self, text: str, *, audiences: tuple[str, ...], kinds: tuple[str, ...] = ("article", "question"),
+               limit: int = 50, with_snippets: bool = True) -> list[KeywordHit]:
+        words = clean_query(text)
+        if not words:
+            return []
+        query = self._parser.parse(words)
+        allowed = And([Or([Term("audience", a) for a in audiences]), Or([Term("kind", k) for k in kinds])])
+        with self._lock:
+            searcher = self._current_searcher()
+        results = searcher.search(query, limit=limit, filter=allowed, terms=True)
+        results.fragmenter = ContextFragmenter(maxchars=160, surround=60)
+        results.formatter = HtmlFormatter(tagname="mark", classname="", termclass="")
+        hits = []
+        for hit in results:
+            lang = hit["language"]
+            matched_fields = {field for field, _ in hit.matched_terms()}
+            snippet = hit.highlights(f"body_{lang}", text=hit["body"], top=2) if with_snippets else ""
+            hits.append(KeywordHit(key=hit["key"], score=float(hit.score),
+                                   title_match=f"title_{lang}" in matched_fields, snippet=snippet))
+        return hits
+
+    @staticmethod
+    def _fields(doc: Document) -> dict:
+        lang = doc.language if doc.language in ("en", "nl") else "en"
+        return {
+            "key": doc.key, "kind": doc.kind, "audience": doc.audience, "language": lang,
+            "title": doc.title, "body": doc.body, "review_by": doc.review_by,
+            f"title_{lang}": doc.title, f"body_{lang}": doc.body, "topics": " ".join(doc.topics),
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+
+def _clear_all(writer, segments):
+    """A merge policy that keeps no segment: the committed index is empty."""
+    return []
