@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from app.auth.session import hash_password
 from app.extensions import db
@@ -12,6 +13,7 @@ from knowledge.models import ROLES
 from knowledge.people import InvalidPerson, create_user
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
+kb_cli = AppGroup("kb", help="The knowledge base: search index and bulk import.")
 demo_cli = AppGroup("demo", help="Demo data of a fictional municipality.")
 
 
@@ -30,6 +32,21 @@ def create_user_command(email: str, name: str | None, roles: tuple[str, ...], pa
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Created {user.email} with roles: {', '.join(sorted(user.roles))}.")
+
+
+@users_cli.command("token")
+@click.option("--email", required=True)
+def issue_token_command(email: str) -> None:
+    """Issue a new personal API token (the old one stops working); it is shown only now."""
+    from app.auth.session import issue_api_token
+    from knowledge.people import find_user_by_email
+
+    user = find_user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    token = issue_api_token(user)
+    db.session.commit()
+    click.echo(token)
 
 
 @demo_cli.command("load")
@@ -54,12 +71,40 @@ def demo_sign_ins_command() -> None:
     click.echo(demo_sign_ins(db.session, _demo_password()))
 
 
-def _demo_password() -> str:
-    from flask import current_app
+@kb_cli.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index of this process's instance from the database."""
+    from app.search import build_search_service
 
+    service = build_search_service(current_app)
+    with Session(db.engine) as session, click.progressbar(length=1, label="Indexing") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        count = service.rebuild(session, progress)
+    click.echo(f"Indexed {count} documents.")
+
+
+@kb_cli.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def import_command(file) -> None:
+    """Import articles from JSON Lines; invalid lines are reported and skipped."""
+    from knowledge.importing import import_articles
+
+    lines = file.readlines()
+    with click.progressbar(length=len(lines), label="Importing") as bar:
+        report = import_articles(db.session, utcnow(), lines, progress=lambda n: bar.update(n - bar.pos))
+    for number, message in report.errors:
+        click.echo(f"line {number}: {message}", err=True)
+    click.echo(f"Imported {report.imported} articles; skipped {len(report.errors)} invalid lines.")
+
+
+def _demo_password() -> str:
     return current_app.config["DEMO_PASSWORD"]
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(kb_cli)

@@ -23,6 +23,15 @@ def now() -> datetime:
     return current_app.config.get("CLOCK", utcnow)()
 
 
+def staff_role(preferred: str | None = None) -> str:
+    """The role someone searches in: 'public' for customers, else their role on this page."""
+    if not current_user.is_authenticated or not current_user.roles:
+        return "public"
+    if preferred in current_user.roles:
+        return preferred
+    return next(role for role, _ in ROLE_HOMES if current_user.has_role(role))
+
+
 def require_role(*roles: str):
     """A blueprint guard: anonymous → sign-in page (401 for the API), wrong role → 403."""
 

@@ -9,9 +9,12 @@ from sqlalchemy.orm import Session
 from knowledge.models import ARTICLE_STATUSES, Article, Topic
 
 
-def public_article(session: Session, article_id: int) -> Article | None:
+def readable_article(session: Session, article_id: int, *, staff: bool) -> Article | None:
+    """A published article the reader may see: customers only public ones, staff internal ones too."""
     article = session.get(Article, article_id)
-    if article is None or article.status != "published" or article.audience != "public":
+    if article is None or article.status != "published":
+        return None
+    if article.audience != "public" and not staff:
         return None
     return article
 

@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.markdown import plain_text
 from knowledge.models import Article
 
 KINDS = ("article", "question")
@@ -63,7 +64,7 @@ def article_document(article: Article) -> Document | None:
     """Only published articles are searchable; drafts, reviews and archived ones are not."""
     if article.status != "published":
         return None
-    return Document(kind="article", id=article.id, title=article.title, body=article.body,
+    return Document(kind="article", id=article.id, title=article.title, body=plain_text(article.body),
                     audience=article.audience, language=article.language,
                     topics=tuple(t.name for t in article.topics), review_by=article.review_by)
 

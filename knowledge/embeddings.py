@@ -18,6 +18,9 @@ import numpy as np
 class Embedder(Protocol):
     name: str  # stored beside every vector: vectors of different models never mix
     dim: int
+    # Below this cosine a document that shares no keyword with the query is not shown at all:
+    # "nothing fits" must look like nothing, not like ten random articles.
+    min_relevant: float
 
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
@@ -29,6 +32,7 @@ class MiniLMEmbedder:
 
     name = "all-minilm-l6-v2"
     dim = 384
+    min_relevant = 0.35
 
     def __init__(self, threads: int | None = None):
         self._model = None
@@ -65,6 +69,7 @@ class E5Embedder:
 
     name = "multilingual-e5-small-q4"
     dim = 384
+    min_relevant = 0.80  # e5's cosines are compressed into the upper range
 
     def __init__(self):
         self._model = None
@@ -111,6 +116,7 @@ class HashingEmbedder:
 
     name = "hashing-256"
     dim = 256
+    min_relevant = 0.3
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from whoosh import index as whoosh_index
 from whoosh.analysis import LanguageAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
@@ -62,9 +62,14 @@ class KeywordHit:
     snippet: str
 
 
+def without_control_characters(text: str) -> str:
+    """Control characters (NUL above all, which PostgreSQL refuses to store) become spaces."""
+    return _CONTROL.sub(" ", text or "")
+
+
 def clean_query(text: str) -> str:
     """What a person typed, made safe for the parser: no control characters, no operators, bounded."""
-    text = _CONTROL.sub(" ", text or "")[:MAX_QUERY_CHARS]
+    text = without_control_characters(text)[:MAX_QUERY_CHARS]
     return " ".join(_SYNTAX.sub(" ", text).split())
 
 
@@ -79,19 +84,17 @@ class FullTextIndex:
 
     def _open_or_create(self):
         os.makedirs(self.path, exist_ok=True)
-        if whoosh_index.exists_in(self.path):
-            try:
+        try:
+            if whoosh_index.exists_in(self.path):
                 ix = whoosh_index.open_dir(self.path)
                 with ix.searcher() as probe:
                     probe.doc_count()
                 return ix
-            except Exception:  # a half-written or damaged index is derived data: start it again
-                log.exception("search index at %s is unreadable; it will be rebuilt", self.path)
-                self.needs_rebuild = True
-                shutil.rmtree(self.path, ignore_errors=True)
-                os.makedirs(self.path, exist_ok=True)
-        else:
-            self.needs_rebuild = True
+        except Exception:  # a half-written or damaged index is derived data: start it again
+            log.exception("search index at %s is unreadable; it will be rebuilt", self.path)
+            shutil.rmtree(self.path, ignore_errors=True)
+            os.makedirs(self.path, exist_ok=True)
+        self.needs_rebuild = True
         return whoosh_index.create_in(self.path, _schema())
 
     needs_rebuild = False
@@ -120,11 +123,14 @@ class FullTextIndex:
         self.needs_rebuild = False
 
     def refresh(self) -> None:
+        """Point new searches at the latest commit; a search already running keeps its own reader."""
         with self._lock:
-            if self._searcher is None:
-                self._searcher = self._ix.searcher(weighting=BM25F())
-            else:
-                self._searcher = self._searcher.refresh()
+            old = self._searcher
+            if old is not None and old.up_to_date():
+                return
+            # Not `old.refresh()`: Whoosh's reused segment readers miss new deletions, so an updated
+            # document would be found twice. Searches still running on `old` finish on it.
+            self._searcher = self._ix.searcher(weighting=BM25F())
 
     def _current_searcher(self):
         if self._searcher is None:
@@ -142,7 +148,7 @@ class FullTextIndex:
             searcher = self._current_searcher()
         results = searcher.search(query, limit=limit, filter=allowed, terms=True)
         results.fragmenter = ContextFragmenter(maxchars=160, surround=60)
-        results.formatter = HtmlFormatter(tagname="mark", classname="", termclass="")
+        results.formatter = MarkFormatter()
         hits = []
         for hit in results:
             lang = hit["language"]
@@ -166,6 +172,13 @@ class FullTextIndex:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+
+
+class MarkFormatter(HtmlFormatter):
+    """Matched words in a bare <mark>; everything else HTML-escaped (by HtmlFormatter._text)."""
+
+    def format_token(self, text, token, replace=False):
+        return f"<mark>{self._text(get_text(text, token, replace))}</mark>"
 
 
 def _clear_all(writer, segments):

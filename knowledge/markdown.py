@@ -5,6 +5,8 @@ nh3, so templates may mark the result safe. Raw HTML in the source passes the sa
 """
 from __future__ import annotations
 
+import html as _html
+
 import markdown as _markdown
 import nh3
 
@@ -37,3 +39,9 @@ def render_markdown(text: str) -> str:
         url_schemes=_URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def plain_text(text: str) -> str:
+    """Markdown → the words a reader sees, for indexing and snippets (no markup, no URLs)."""
+    stripped = nh3.clean(_markdown.markdown(text or "", extensions=["extra"]), tags=set())
+    return " ".join(_html.unescape(stripped).split())

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -170,3 +171,24 @@ class ArticleRevision(Base):
     article: Mapped[Article] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()
 
+
+
+class IndexChange(Base):
+    """The change log search replicas follow (see knowledge.changes): one row per changed document."""
+
+    __tablename__ = "index_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_key: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DocumentVector(Base):
+    """A document's embedding under one model; the in-memory matrices are loaded from these."""
+
+    __tablename__ = "document_vectors"
+
+    doc_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    model: Mapped[str] = mapped_column(String(60), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knowledge.base import Base, UTCDateTime
+from knowledge.changes import track
 from knowledge.models import Article, Topic, User
 
 CHANNELS = ("phone", "desk", "web", "email", "api")
@@ -220,3 +221,8 @@ class SearchLog(Base):
     opened_kind: Mapped[str | None] = mapped_column(String(10))
     opened_id: Mapped[int | None] = mapped_column(Integer)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+
+
+# Every change to a question is logged for the search indexes, whichever process makes it:
+# answered questions are searchable as "previously answered", reopened ones drop out again.
+track(Question, lambda question: f"question:{question.id}")

@@ -26,3 +26,10 @@ def questions_taken_in_by(session: Session, now: datetime, user_id: int, days: i
         .order_by(Question.created_at.desc())
         .limit(50)
     ))
+
+
+def answered_question(session: Session, question_id: int) -> Question | None:
+    question = session.get(Question, question_id)
+    if question is None or question.status not in ("answered", "closed") or not question.answer:
+        return None
+    return question

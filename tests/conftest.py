@@ -63,8 +63,15 @@ def app(database_url, tmp_path, clock):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INDEX_DIR": str(tmp_path / "index"),
         "CLOCK": clock,
+        # The small deterministic embedder and in-request index catch-up keep unit tests fast and exact;
+        # tests marked `model` use the real models.
+        "SEARCH_EMBEDDERS": {"en": "hashing", "nl": "hashing"},
+        "SEARCH_SYNC": "before_search",
     })
     yield app
+    service = app.extensions.get("search")
+    if service is not None:
+        service.fulltext.close()
     with app.app_context():
         _empty_all_tables(db.engine)
         db.engine.dispose()

@@ -33,7 +33,9 @@ def test_demo_load_builds_a_whole_municipal_customer_service(runner, session):
     questions = session.scalars(select(Question)).all()
     assert all(q.events and q.events[0].kind == "received" for q in questions)
     assert _count(session, Event, Event.kind == "answered") >= 15
-    assert "Demo sign-ins" in result.output
+    assert "Loaded 29 topics, 75 articles" in result.output
+    sign_ins = runner.invoke(args=["demo", "sign-ins"]).output
+    assert all(f"  {role}" in sign_ins for role in HOMES)
 
 
 def test_demo_load_if_empty_does_nothing_the_second_time(runner, session):

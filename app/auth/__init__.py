@@ -6,10 +6,11 @@ bp = Blueprint("auth", __name__)
 
 def init_app(app: Flask) -> None:
     from app.auth import routes  # noqa: F401  (registers the views on bp)
-    from app.auth.session import load_user
+    from app.auth.session import load_user, load_user_from_request
     from app.extensions import login_manager
 
     login_manager.user_loader(load_user)
+    login_manager.request_loader(load_user_from_request)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"

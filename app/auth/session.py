@@ -1,6 +1,10 @@
 """Checking who someone is: passwords and the per-request user."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -34,4 +38,22 @@ def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    return user if user is not None and user.active else None
+
+
+def issue_api_token(user: User) -> str:
+    """A new personal API token; only its hash is kept, so it is shown this once."""
+    token = "vb_" + secrets.token_urlsafe(32)
+    user.api_token_hash = hashlib.sha256(token.encode()).hexdigest()
+    return token
+
+
+def load_user_from_request(request) -> User | None:
+    """`Authorization: Bearer <token>` signs in integrations without cookies (and without CSRF)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    digest = hashlib.sha256(token.strip().encode()).hexdigest()
+    user = db.session.scalar(select(User).where(User.api_token_hash == digest))
     return user if user is not None and user.active else None

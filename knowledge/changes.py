@@ -1,0 +1,65 @@
+"""The change log the search indexes follow: which documents changed, in commit order.
+
+A row is written in the same transaction as the change itself, so a committed change can never be
+missed by the index, and a rolled-back one never reaches it. Every process (or node) keeps its own
+index and applies the log from where it stopped: the database stays the only truth.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+from knowledge.base import utcnow
+from knowledge.models import Article, IndexChange
+
+PENDING = "vraagbaak.changed_document_keys"
+
+
+# kind → function(obj) that returns the document key an ORM object affects, or None.
+_TRACKED: dict[type, Callable[[object], str | None]] = {Article: lambda a: f"article:{a.id}"}
+_after_commit_listeners: list[Callable[[], None]] = []
+
+
+def track(model: type, key_of: Callable[[object], str | None]) -> None:
+    """Let a higher floor say which of its objects are documents (routing: answered questions)."""
+    _TRACKED[model] = key_of
+
+
+def on_commit(listener: Callable[[], None]) -> None:
+    """Called after any commit that logged a change (the indexer wakes up on it)."""
+    _after_commit_listeners.append(listener)
+
+
+def changes_after(session: Session, last_id: int, limit: int = 1000) -> list[IndexChange]:
+    return list(session.scalars(select(IndexChange).where(IndexChange.id > last_id)
+                                .order_by(IndexChange.id).limit(limit)))
+
+
+def latest_change_id(session: Session) -> int:
+    return session.scalar(select(IndexChange.id).order_by(IndexChange.id.desc()).limit(1)) or 0
+
+
+@event.listens_for(Session, "after_flush")
+def _log_changed_documents(session: Session, flush_context) -> None:
+    keys = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        key_of = _TRACKED.get(type(obj))
+        if key_of is not None and (key := key_of(obj)):
+            keys.add(key)
+    if keys:
+        now = utcnow()
+        session.connection().execute(insert(IndexChange), [{"doc_key": k, "at": now} for k in sorted(keys)])
+        session.info[PENDING] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_indexers(session: Session) -> None:
+    if session.info.pop(PENDING, False):
+        for listener in _after_commit_listeners:
+            listener()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)

@@ -1,0 +1,67 @@
+"""Bulk import of articles from JSON Lines: valid lines are kept, invalid ones reported by number."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from knowledge.articles import ArticleDraft, create_article
+from knowledge.errors import InvalidArticle
+
+FIELDS = {"title", "body", "topics", "audience", "language", "status"}
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def import_articles(session: Session, now: datetime, lines: Iterable[str], *, author_id: int | None = None,
+                    progress: Callable[[int], None] | None = None, commit_every: int = 500) -> ImportReport:
+    """One article per line: {"title", "body", "topics", "audience", "language", "status"}.
+
+    Each valid line is saved in a savepoint, so one bad line never takes its neighbours with it.
+    """
+    report = ImportReport()
+    for number, line in enumerate(lines, start=1):
+        if progress:
+            progress(number)
+        if not line.strip():
+            continue
+        try:
+            draft = _draft_from(line)
+            with session.begin_nested():
+                create_article(session, now, draft, author_id=author_id)
+        except (InvalidArticle, ValueError) as error:
+            report.errors.append((number, str(error)))
+            continue
+        report.imported += 1
+        if report.imported % commit_every == 0:
+            session.commit()
+    session.commit()
+    return report
+
+
+def _draft_from(line: str) -> ArticleDraft:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError("each line must be a JSON object")
+    unknown = set(data) - FIELDS
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    for name in ("title", "body"):
+        if not isinstance(data.get(name), str):
+            raise ValueError(f'"{name}" must be a string')
+    topics = data.get("topics", [])
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise ValueError('"topics" must be a list of topic slugs')
+    return ArticleDraft(title=data["title"], body=data["body"], topic_slugs=tuple(topics),
+                        audience=data.get("audience", "public"), language=data.get("language", "en"),
+                        status=data.get("status", "published"), note="imported")

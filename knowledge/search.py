@@ -1,0 +1,265 @@
+"""Hybrid search over articles and answered questions: keyword (BM25) and meaning (embeddings).
+
+`SearchService` owns one process's replica of the indexes: the Whoosh index on disk and the vector
+matrices in memory. It follows the change log in the database (`knowledge.changes`), so it can
+always be rebuilt from the database and several processes or nodes can each keep their own.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from knowledge.changes import changes_after, latest_change_id, on_commit
+from knowledge.documents import Document, DocumentSource, split_key
+from knowledge.embeddings import Embedder
+from knowledge.fulltext import FullTextIndex, KeywordHit, clean_query
+from knowledge.vectors import VectorSpace, embed_and_store, forget_vectors, load_vectors
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = 100  # from each signal, before fusion
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str
+    id: int
+    title: str
+    snippet: str  # HTML: escaped text, matched words in <mark>
+    score: float
+    language: str
+    audience: str
+    review_overdue: bool = False
+
+
+class SearchService:
+    def __init__(self, index_dir: str, *, embedders: dict[str, Embedder], sources: Iterable[DocumentSource]):
+        """`embedders` maps a document language ('en', 'nl') to the embedder used for it."""
+        self.index_dir = index_dir
+        self.embedders = embedders
+        self.sources = {s.kind: s for s in sources}
+        self.spaces: dict[str, VectorSpace] = {}
+        for embedder in embedders.values():
+            self.spaces.setdefault(embedder.name, VectorSpace(embedder))
+        self.fulltext = FullTextIndex(os.path.join(index_dir, "whoosh"))
+        self._applied_path = os.path.join(index_dir, "applied-change-id")
+        self._write_lock = threading.RLock()
+        self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        # key → what a result shows without touching the database: title, teaser, language, …
+        self._stored: dict[str, dict] = {}
+
+    # -- keeping up with the database -------------------------------------------------------
+
+    def open(self, session: Session, progress: Callable[[int, int], None] | None = None) -> None:
+        """At start-up: rebuild a missing or damaged index, else load vectors and catch up."""
+        # Missing or damaged, or ahead of the database (which was recreated): rebuild from the truth.
+        if self.fulltext.needs_rebuild or self._load_applied() > latest_change_id(session):
+            self.rebuild(session, progress)
+            return
+        self._load_stored_fields()
+        docs = {k: self._doc_from_stored(k) for k in self._stored}
+        for space in self.spaces.values():
+            load_vectors(session, space, {k: d for k, d in docs.items() if self._embedder_for(d) is space.embedder})
+        # Indexed but without a stored vector (e.g. the embedder changed): read them again from the truth.
+        missing = [d.key for d in docs.values() if d.key not in self.spaces[self._embedder_for(d).name]]
+        with self._write_lock:
+            for first in range(0, len(missing), 256):
+                self._apply(session, missing[first:first + 256])
+                session.commit()
+        self.catch_up(session)
+
+    def rebuild(self, session: Session, progress: Callable[[int, int], None] | None = None,
+                batch: int = 256) -> int:
+        """Rebuild everything from the database; vectors whose text did not change are reused."""
+        with self._write_lock:
+            start_id = latest_change_id(session)
+            self.fulltext.clear()
+            for space in self.spaces.values():
+                space.clear()
+            self._stored.clear()
+            keys = [f"{kind}:{i}" for kind, source in self.sources.items() for i in source.all_ids(session)]
+            done = 0
+            for first in range(0, len(keys), batch):
+                chunk = keys[first:first + batch]
+                self._apply(session, chunk)
+                session.commit()
+                done += len(chunk)
+                if progress:
+                    progress(done, len(keys))
+            self._save_applied(start_id)
+        self.catch_up(session)
+        return len(keys)
+
+    def catch_up(self, session: Session) -> int:
+        """Apply the change log from where this replica stopped. Safe to call from any thread."""
+        applied = 0
+        with self._write_lock:
+            last = self._load_applied()
+            while changes := changes_after(session, last):
+                self._apply(session, sorted({c.doc_key for c in changes}))
+                session.commit()
+                last = changes[-1].id
+                self._save_applied(last)
+                applied += len(changes)
+            self.fulltext.refresh()  # also picks up a rebuild made by another process
+        return applied
+
+    def _apply(self, session: Session, keys: list[str]) -> None:
+        by_kind: dict[str, list[int]] = {}
+        for key in keys:
+            kind, i = split_key(key)
+            by_kind.setdefault(kind, []).append(i)
+        upserts: list[Document] = []
+        removals: list[str] = []
+        for kind, ids in by_kind.items():
+            source = self.sources.get(kind)
+            if source is None:
+                continue
+            for i, doc in source.documents(session, ids).items():
+                if doc is None:
+                    removals.append(f"{kind}:{i}")
+                else:
+                    upserts.append(doc)
+        self.fulltext.write(upserts, removals)
+        for space in self.spaces.values():
+            space.remove(removals + [d.key for d in upserts if self._embedder_for(d) is not space.embedder])
+        forget_vectors(session, removals)
+        self._embed(session, upserts)
+        for key in removals:
+            self._stored.pop(key, None)
+        for doc in upserts:
+            self._stored[doc.key] = _stored_fields(doc)
+
+    def _embed(self, session: Session, docs: list[Document]) -> None:
+        for space in self.spaces.values():
+            embed_and_store(session, space, [d for d in docs if self._embedder_for(d) is space.embedder])
+
+    def _embedder_for(self, doc: Document) -> Embedder:
+        return self.embedders.get(doc.language) or self.embedders["en"]
+
+    def _load_applied(self) -> int:
+        try:
+            with open(self._applied_path) as f:
+                return int(f.read().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def _save_applied(self, change_id: int) -> None:
+        tmp = self._applied_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(change_id))
+        os.replace(tmp, self._applied_path)
+
+    def _load_stored_fields(self) -> None:
+        searcher = self.fulltext._current_searcher()
+        self._stored = {}
+        for fields in searcher.all_stored_fields():
+            kind, i = split_key(fields["key"])
+            doc = Document(kind=kind, id=i, title=fields["title"], body=fields["body"],
+                           audience=fields["audience"], language=fields["language"],
+                           review_by=fields.get("review_by"))
+            self._stored[doc.key] = _stored_fields(doc)
+
+    def _doc_from_stored(self, key: str) -> Document:
+        """Enough of a document to place its stored vector (not to embed it again)."""
+        f = self._stored[key]
+        kind, i = split_key(key)
+        return Document(kind=kind, id=i, title=f["title"], body=f["teaser"], audience=f["audience"],
+                        language=f["language"], review_by=f.get("review_by"))
+
+    # -- answering queries ------------------------------------------------------------------
+
+    def search(self, text: str, *, public_only: bool, kinds: tuple[str, ...] = ("article", "question"),
+               limit: int = 10, today: date | None = None) -> list[SearchHit]:
+        words = clean_query(text)
+        if not words:
+            return []
+        audiences = ("public",) if public_only else ("public", "internal")
+        keyword = {h.key: h for h in self.fulltext.search(words, audiences=audiences, kinds=kinds,
+                                                          limit=CANDIDATES)}
+        dense: dict[str, float] = {}
+        for space in self.spaces.values():
+            if not len(space):
+                continue
+            top_keys, top_scores, lookup = space.nearest(self._query_vector(space.embedder, words),
+                                                         public_only=public_only, kinds=kinds, k=CANDIDATES)
+            floor = space.embedder.min_relevant
+            dense.update((k, float(v)) for k, v in zip(top_keys, top_scores) if v >= floor)
+            for key in keyword:
+                if key not in dense and (cos := lookup.get(key)) is not None:
+                    dense[key] = cos
+        ranked = fuse(keyword, dense)[:limit]
+        return [self._hit(key, score, keyword.get(key), today) for key, score in ranked]
+
+    def _query_vector(self, embedder: Embedder, words: str) -> np.ndarray:
+        cache_key = (embedder.name, words.lower())
+        vector = self._query_vectors.get(cache_key)
+        if vector is None:
+            vector = embedder.embed_queries([words])[0]
+            self._query_vectors[cache_key] = vector
+            if len(self._query_vectors) > 2048:
+                self._query_vectors.popitem(last=False)
+        else:
+            self._query_vectors.move_to_end(cache_key)
+        return vector
+
+    def _hit(self, key: str, score: float, keyword: KeywordHit | None, today: date | None) -> SearchHit:
+        kind, i = split_key(key)
+        f = self._stored.get(key) or {}
+        snippet = keyword.snippet if keyword and keyword.snippet else html.escape(f.get("teaser", ""))
+        review_by = f.get("review_by")
+        return SearchHit(kind=kind, id=i, title=f.get("title", ""), snippet=snippet, score=round(score, 4),
+                         language=f.get("language", "en"), audience=f.get("audience", "internal"),
+                         review_overdue=bool(today and review_by and review_by < today))
+
+    # -- running in the background -----------------------------------------------------------
+
+    def follow(self, session_factory: Callable[[], Session], *, poll_seconds: float = 2.0) -> threading.Thread:
+        """Keep this replica current: wake on local commits, poll for other processes' changes."""
+        wake = threading.Event()
+        on_commit(wake.set)
+
+        def loop():
+            while True:
+                wake.wait(poll_seconds)
+                wake.clear()
+                try:
+                    with session_factory() as session:
+                        self.catch_up(session)
+                except Exception:  # the log is durable: the next round retries what failed
+                    log.exception("search index catch-up failed; retrying")
+                    time.sleep(poll_seconds)
+
+        thread = threading.Thread(target=loop, name="search-index-follower", daemon=True)
+        thread.start()
+        return thread
+
+
+def fuse(keyword: dict[str, KeywordHit], dense: dict[str, float]) -> list[tuple[str, float]]:
+    """Combine both signals into one calibrated score. Provisional weights until measured."""
+    top_keyword = max((h.score for h in keyword.values()), default=0.0) or 1.0
+    scores = {}
+    for key in set(keyword) | set(dense):
+        kw = keyword[key].score / top_keyword if key in keyword else 0.0
+        scores[key] = 0.7 * dense.get(key, 0.0) + 0.3 * kw
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _stored_fields(doc: Document) -> dict:
+    return {"title": doc.title, "teaser": _shorten(doc.body), "language": doc.language,
+            "audience": doc.audience, "kind": doc.kind, "review_by": doc.review_by}
+
+
+def _shorten(text: str, chars: int = 200) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0] + " …"

@@ -1,0 +1,161 @@
+"""Document vectors: stored in the database (the truth, with their model), served from memory.
+
+A `VectorSpace` is one embedder's matrix of unit vectors. Brute-force cosine (one matrix-vector
+product) over 100,000 documents of 384 dimensions takes a few milliseconds, so no ANN index is needed
+at this scale.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from knowledge.documents import Document
+from knowledge.embeddings import Embedder
+from knowledge.models import DocumentVector
+
+
+class VectorSpace:
+    """The in-memory matrix of one embedder, with the audience and kind of each row for filtering."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._keys: list[str] = []
+        self._row: dict[str, int] = {}
+        self._matrix = np.zeros((0, embedder.dim), dtype=np.float32)
+        self._public = np.zeros(0, dtype=bool)
+        self._question = np.zeros(0, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._row
+
+    def put(self, docs: list[Document], vectors: np.ndarray) -> None:
+        with self._lock:
+            new = [d for d in docs if d.key not in self._row]
+            grow = len(new)
+            if grow:
+                self._matrix = np.vstack([self._matrix, np.zeros((grow, self.embedder.dim), np.float32)])
+                self._public = np.concatenate([self._public, np.zeros(grow, bool)])
+                self._question = np.concatenate([self._question, np.zeros(grow, bool)])
+                for doc in new:
+                    self._row[doc.key] = len(self._keys)
+                    self._keys.append(doc.key)
+            for doc, vector in zip(docs, vectors):
+                row = self._row[doc.key]
+                self._matrix[row] = vector
+                self._public[row] = doc.audience == "public"
+                self._question[row] = doc.kind == "question"
+
+    def remove(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            for key in keys:
+                row = self._row.pop(key, None)
+                if row is None:
+                    continue
+                last = len(self._keys) - 1
+                if row != last:  # move the last row into the hole
+                    moved = self._keys[last]
+                    self._keys[row] = moved
+                    self._row[moved] = row
+                    self._matrix[row] = self._matrix[last]
+                    self._public[row] = self._public[last]
+                    self._question[row] = self._question[last]
+                self._keys.pop()
+                self._matrix = self._matrix[:last]
+                self._public = self._public[:last]
+                self._question = self._question[:last]
+
+    def clear(self) -> None:
+        self.remove(list(self._keys))
+
+    def nearest(self, query: np.ndarray, *, public_only: bool, kinds: tuple[str, ...], k: int
+                ) -> tuple[list[str], np.ndarray, dict[str, float]]:
+        """Top-k keys by cosine, plus a lookup of the cosine of every allowed document."""
+        with self._lock:
+            if not self._keys:
+                return [], np.zeros(0, np.float32), {}
+            scores = self._matrix @ query
+            allowed = np.ones(len(self._keys), bool)
+            if public_only:
+                allowed &= self._public
+            if "question" not in kinds:
+                allowed &= ~self._question
+            if "article" not in kinds:
+                allowed &= self._question
+            scores = np.where(allowed, scores, -np.inf)
+            k = min(k, int(allowed.sum()))
+            if k <= 0:
+                return [], np.zeros(0, np.float32), {}
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top])]
+            keys = [self._keys[i] for i in top]
+            return keys, scores[top], _LazyScores(self._keys, self._row, scores)
+
+
+class _LazyScores(dict):
+    """Cosine of any document on demand, without building a dict of 100,000 entries per query."""
+
+    def __init__(self, keys, rows, scores):
+        super().__init__()
+        self._rows, self._scores = rows, scores
+
+    def get(self, key, default=None):
+        row = self._rows.get(key)
+        if row is None or not np.isfinite(self._scores[row]):
+            return default
+        return float(self._scores[row])
+
+
+def load_vectors(session: Session, space: VectorSpace, docs_by_key: dict[str, Document]) -> None:
+    """Fill a space from the stored vectors of its model (at start-up and after a rebuild)."""
+    rows = session.execute(select(DocumentVector.doc_key, DocumentVector.vector)
+                           .where(DocumentVector.model == space.embedder.name)).all()
+    docs, vectors = [], []
+    for key, blob in rows:
+        doc = docs_by_key.get(key)
+        if doc is not None:
+            docs.append(doc)
+            vectors.append(np.frombuffer(blob, dtype=np.float32))
+    if docs:
+        space.put(docs, np.vstack(vectors))
+
+
+def embed_and_store(session: Session, space: VectorSpace, docs: list[Document], *, batch: int = 64) -> None:
+    """Embed documents whose text changed since their stored vector, store, and put them in the space."""
+    if not docs:
+        return
+    model = space.embedder.name
+    stored = dict(session.execute(
+        select(DocumentVector.doc_key, DocumentVector.content_hash)
+        .where(DocumentVector.model == model, DocumentVector.doc_key.in_([d.key for d in docs]))).all())
+    fresh = [d for d in docs if stored.get(d.key) != d.content_hash]
+    unchanged = [d for d in docs if stored.get(d.key) == d.content_hash]
+    if unchanged:  # text is the same, but audience or kind may have changed: reuse the vector
+        blobs = dict(session.execute(select(DocumentVector.doc_key, DocumentVector.vector).where(
+            DocumentVector.model == model, DocumentVector.doc_key.in_([d.key for d in unchanged]))).all())
+        space.put(unchanged, np.vstack([np.frombuffer(blobs[d.key], dtype=np.float32) for d in unchanged]))
+    for start in range(0, len(fresh), batch):
+        chunk = fresh[start:start + batch]
+        vectors = space.embedder.embed_documents([embedding_text(d) for d in chunk])
+        for doc, vector in zip(chunk, vectors):
+            session.merge(DocumentVector(doc_key=doc.key, model=model, content_hash=doc.content_hash,
+                                         vector=np.asarray(vector, dtype=np.float32).tobytes()))
+        space.put(chunk, vectors)
+    session.flush()
+
+
+def forget_vectors(session: Session, keys: list[str]) -> None:
+    if keys:
+        session.execute(delete(DocumentVector).where(DocumentVector.doc_key.in_(keys)))
+
+
+def embedding_text(doc: Document) -> str:
+    """What is embedded for a document. Placeholder until the fusion recipe is measured."""
+    return doc.title

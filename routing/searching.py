@@ -1,0 +1,51 @@
+"""Searching as part of the process: who searched what, what they found and opened.
+
+Search itself is `knowledge.search`; this module decides what each kind of searcher may see and
+writes the search log that knowledge-gap and deflection analytics read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from knowledge.fulltext import without_control_characters
+from knowledge.search import SearchHit, SearchService
+from routing.models import SearchLog
+
+MAX_QUERY_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Searcher:
+    """Who is searching: `role` is 'public' for customers, else the staff role of the page."""
+
+    role: str = "public"
+    user_id: int | None = None
+    channel: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role != "public"
+
+
+def search_and_log(session: Session, now: datetime, service: SearchService, query: str, searcher: Searcher,
+                   *, limit: int = 10) -> tuple[SearchLog, list[SearchHit]]:
+    """Customers see public articles; staff also internal articles and previously answered questions."""
+    hits = service.search(
+        query, public_only=not searcher.is_staff, kinds=("article", "question") if searcher.is_staff else ("article",),
+        limit=limit, today=now.date(),
+    )
+    entry = SearchLog(at=now, query=" ".join(without_control_characters(query).split())[:MAX_QUERY_CHARS], role=searcher.role,
+                      channel=searcher.channel, user_id=searcher.user_id, result_count=len(hits))
+    session.add(entry)
+    session.flush()
+    return entry, hits
+
+
+def record_opened(session: Session, search_id: int, kind: str, item_id: int) -> None:
+    """Remember the first result opened from a search; later clicks do not overwrite it."""
+    session.execute(update(SearchLog).where(SearchLog.id == search_id, SearchLog.opened_kind.is_(None))
+                    .values(opened_kind=kind, opened_id=item_id))
