@@ -33,6 +33,7 @@ migrate: install instance/config.py
 
 demo: migrate
 	$(BIN)/flask demo load --if-empty
+	@test -d instance/index/whoosh || $(BIN)/flask kb reindex
 
 run: demo
 	@$(BIN)/flask demo sign-ins

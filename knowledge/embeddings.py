@@ -32,7 +32,7 @@ class MiniLMEmbedder:
 
     name = "all-minilm-l6-v2"
     dim = 384
-    min_relevant = 0.35
+    min_relevant = 0.10  # paraphrases of short titles can score as low as 0.15
 
     def __init__(self, threads: int | None = None):
         self._model = None
@@ -69,7 +69,7 @@ class E5Embedder:
 
     name = "multilingual-e5-small-q4"
     dim = 384
-    min_relevant = 0.80  # e5's cosines are compressed into the upper range
+    min_relevant = 0.75  # e5's cosines are compressed into the upper range
 
     def __init__(self):
         self._model = None

@@ -1,0 +1,104 @@
+// Search as you type. Debounced; an older response never overwrites a newer one; arrow keys move
+// through the results and Enter opens one. Works on any form marked data-live-search.
+(function () {
+  "use strict";
+  const DEBOUNCE_MS = 120;
+
+  function attach(form) {
+    const input = form.querySelector("input[type=search]");
+    const list = document.getElementById(form.dataset.results);
+    const status = document.getElementById(form.dataset.status);
+    const endpoint = form.dataset.endpoint;
+    const role = form.dataset.as || "";
+    let timer = null;
+    let sequence = 0;
+    let controller = null;
+    let active = -1;
+
+    function items() { return Array.from(list.querySelectorAll("[role=option]")); }
+
+    function highlight(index) {
+      const all = items();
+      if (!all.length) { active = -1; return; }
+      active = (index + all.length) % all.length;
+      all.forEach((el, i) => el.setAttribute("aria-selected", i === active ? "true" : "false"));
+      all[active].scrollIntoView({ block: "nearest" });
+      input.setAttribute("aria-activedescendant", all[active].id);
+    }
+
+    function render(payload, query) {
+      list.replaceChildren();
+      active = -1;
+      payload.results.forEach((hit, i) => {
+        const li = document.createElement("li");
+        li.id = "hit-" + i;
+        li.setAttribute("role", "option");
+        li.className = "hit hit-" + hit.kind;
+        const link = document.createElement("a");
+        link.href = hit.url;
+        link.textContent = hit.title;           // titles are text, never markup
+        const kind = document.createElement("span");
+        kind.className = "kind";
+        kind.textContent = hit.kind === "question" ? "Previously answered" : "Article";
+        const snippet = document.createElement("p");
+        snippet.className = "snippet";
+        snippet.innerHTML = hit.snippet;         // escaped by the server; only <mark> is markup
+        li.append(kind, link, snippet);
+        if (hit.review_overdue) {
+          const flag = document.createElement("span");
+          flag.className = "flag";
+          flag.textContent = "past review date";
+          li.append(flag);
+        }
+        li.addEventListener("mousedown", (e) => { if (e.target.tagName !== "A") { window.location = hit.url; } });
+        list.append(li);
+      });
+      status.textContent = payload.results.length
+        ? payload.results.length + " result" + (payload.results.length === 1 ? "" : "s") + " in " + Math.round(payload.took_ms) + " ms"
+        : "Nothing found for “" + query + "”.";
+      form.dispatchEvent(new CustomEvent("live-search:results", { detail: { query, payload } }));
+    }
+
+    async function run(query) {
+      const mine = ++sequence;
+      if (controller) controller.abort();
+      controller = new AbortController();
+      const params = new URLSearchParams({ q: query, limit: "10" });
+      if (role) params.set("as", role);
+      try {
+        const response = await fetch(endpoint + "?" + params, {
+          headers: { Accept: "application/json" }, signal: controller.signal, credentials: "same-origin",
+        });
+        const payload = await response.json();
+        if (mine !== sequence) return;           // a newer query is under way: drop this answer
+        if (!response.ok) { status.textContent = payload.message || "Search failed."; return; }
+        render(payload, query);
+      } catch (error) {
+        if (error.name !== "AbortError" && mine === sequence) status.textContent = "Search is unavailable right now.";
+      }
+    }
+
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      const query = input.value.trim();
+      if (!query) { sequence++; list.replaceChildren(); status.textContent = ""; return; }
+      timer = setTimeout(() => run(query), DEBOUNCE_MS);
+    });
+
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown") { event.preventDefault(); highlight(active + 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active - 1); }
+      else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        window.location = items()[active].querySelector("a").href;
+      } else if (event.key === "Escape") { input.value = ""; sequence++; list.replaceChildren(); status.textContent = ""; }
+    });
+
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.submit !== "page") event.preventDefault();
+      else if (active >= 0) { event.preventDefault(); window.location = items()[active].querySelector("a").href; }
+    });
+  }
+
+  document.querySelectorAll("form[data-live-search]").forEach(attach);
+})();

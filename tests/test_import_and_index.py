@@ -1,0 +1,78 @@
+"""Bulk import keeps the valid lines and names the bad ones; the index survives two writers at once."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+
+from sqlalchemy import func, select
+
+from knowledge.documents import Document
+from knowledge.fulltext import FullTextIndex
+from knowledge.models import Article
+
+
+def test_kb_import_keeps_valid_lines_and_reports_invalid_ones_by_number(runner, session, tmp_path):
+    from tests.factories import make_topic
+
+    make_topic(session, "parking")
+    lines = [
+        json.dumps({"title": "Visitor parking", "body": "Use the app.", "topics": ["parking"], "audience": "public",
+                    "language": "en", "status": "published"}),
+        "{not json",
+        json.dumps({"title": "", "body": "No title"}),
+        json.dumps({"title": "Unknown topic", "body": "x", "topics": ["space-travel"]}),
+        "",
+        json.dumps({"title": "Bad status", "body": "x", "status": "lost"}),
+        json.dumps(["a", "list"]),
+        json.dumps({"title": "Extra field", "body": "x", "colour": "red"}),
+        json.dumps({"title": "Internal note", "body": "Staff only.", "audience": "internal", "status": "draft"}),
+    ]
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = runner.invoke(args=["kb", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 articles; skipped 6 invalid lines." in result.output
+    for number, reason in [(2, "not valid JSON"), (3, "needs a title"), (4, "Unknown topic"),
+                           (6, "Unknown status"), (7, "must be a JSON object"), (8, "unknown field")]:
+        assert f"line {number}: " in result.output and reason in result.output
+    titles = set(session.scalars(select(Article.title)))
+    assert titles == {"Visitor parking", "Internal note"}
+
+
+def test_imported_articles_are_searchable(runner, client, session, tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"title": "Wedding at the town hall", "body": "Book a date for your wedding."}) + "\n")
+    assert runner.invoke(args=["kb", "import", str(path)]).exit_code == 0
+    hits = client.get("/api/v1/search?q=wedding").get_json()["results"]
+    assert [h["title"] for h in hits] == ["Wedding at the town hall"]
+
+
+def _write_many(path: str, start: int, count: int) -> None:
+    index = FullTextIndex(path)
+    for i in range(start, start + count):
+        index.write([Document("article", i, f"Title {i}", f"body text number {i}", "public", "en")])
+    index.close()
+
+
+def test_two_processes_writing_one_index_wait_for_each_other_and_lose_nothing(tmp_path):
+    path = str(tmp_path / "whoosh")
+    FullTextIndex(path).close()  # create it once, as the first process to start would
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_many, args=(path, start, 25)) for start in (0, 1000)]
+    for process in writers:
+        process.start()
+    for process in writers:
+        process.join(120)
+        assert process.exitcode == 0
+    index = FullTextIndex(path)
+    assert index.doc_count() == 50
+    assert [h.key for h in index.search("number 1017", audiences=("public",), limit=1)] == ["article:1017"]
+
+
+def test_counts_of_articles_do_not_change_when_a_whole_import_is_invalid(runner, session, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("nope\n[]\n", encoding="utf-8")
+    result = runner.invoke(args=["kb", "import", str(path)])
+    assert "Imported 0 articles; skipped 2 invalid lines." in result.output
+    assert session.scalar(select(func.count()).select_from(Article)) == 0
