@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.errors import InvalidArticle
+from knowledge.errors import EditConflict, InvalidArticle
 from knowledge.markdown import render_markdown
 from knowledge.models import ARTICLE_STATUSES, AUDIENCES, LANGUAGES, Article, ArticleRevision, Topic
 
@@ -63,8 +63,15 @@ def create_article(session: Session, now: datetime, draft: ArticleDraft, *, auth
 
 
 def save_article(session: Session, now: datetime, article: Article, draft: ArticleDraft, *,
-                 author_id: int | None) -> Article:
-    """Change an article; the new text becomes its next revision."""
+                 author_id: int | None, expected_version: int | None = None) -> Article:
+    """Change an article; the new text becomes its next revision.
+
+    `expected_version` is the version the editor started from: if someone saved in between, the save
+    is refused instead of silently overwriting their work.
+    """
+    if expected_version is not None and expected_version != article.version:
+        raise EditConflict("Someone else saved this article while you were editing it. Your text is kept "
+                           "below; compare it with the latest version and save again.")
     topics = _checked(session, draft)
     was_published = article.status == "published"
     article.title = draft.title.strip()

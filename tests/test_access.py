@@ -10,6 +10,7 @@ PAGES = {
     "/frontoffice/": {"agent"},
     "/inbox/": {"expert"},
     "/editor/": {"editor"},
+    "/editor/articles/new": {"editor"},
     "/admin/": {"admin"},
     "/admin/users/new": {"admin"},
     "/admin/topics": {"admin"},

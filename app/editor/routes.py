@@ -1,9 +1,18 @@
-from flask import abort, render_template
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from app.editor import bp
+from app.editor.forms import ArticleForm
 from app.extensions import db
+from app.web import now
+from knowledge.articles import ArticleDraft, create_article, save_article
 from knowledge.catalogue import articles_by_status
-from knowledge.models import Article
+from knowledge.errors import EditConflict, InvalidArticle
+from knowledge.markdown import render_markdown
+from knowledge.models import Article, Topic
+from knowledge.revisions import diff_revisions, restore_revision, revision
 
 
 @bp.route("/")
@@ -13,7 +22,93 @@ def home():
 
 @bp.route("/articles/<int:article_id>")
 def article(article_id: int):
-    found = db.session.get(Article, article_id)
-    if found is None:
+    return render_template("editor/article.html", article=_article_or_404(article_id))
+
+
+@bp.route("/articles/new", methods=["GET", "POST"])
+def new_article():
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            created = create_article(db.session, now(), _draft(form), author_id=current_user.id)
+            db.session.commit()
+        except InvalidArticle as error:
+            db.session.rollback()
+            form.title.errors.append(str(error))
+        else:
+            flash("Article saved.", "success")
+            return redirect(url_for("editor.article", article_id=created.id))
+    return render_template("editor/edit.html", form=form, article=None), 400 if form.errors else 200
+
+
+@bp.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])
+def edit_article(article_id: int):
+    found = _article_or_404(article_id)
+    form = _form(found)
+    if form.validate_on_submit():
+        try:
+            save_article(db.session, now(), found, _draft(form), author_id=current_user.id,
+                         expected_version=int(form.version.data or 0))
+            db.session.commit()
+        except (InvalidArticle, EditConflict) as error:
+            db.session.rollback()
+            form.title.errors.append(str(error))
+            status = 409 if isinstance(error, EditConflict) else 400
+            return render_template("editor/edit.html", form=form, article=found), status
+        flash("Saved as a new revision.", "success")
+        return redirect(url_for("editor.article", article_id=found.id))
+    return render_template("editor/edit.html", form=form, article=found), 400 if form.errors else 200
+
+
+@bp.route("/preview", methods=["POST"])
+def preview():
+    """Live preview while typing: the same rendering and sanitising the saved article gets."""
+    return jsonify({"html": render_markdown(request.form.get("body", ""))})
+
+
+@bp.route("/articles/<int:article_id>/revisions/<int:number>")
+def show_revision(article_id: int, number: int):
+    found = _article_or_404(article_id)
+    old = revision(db.session, article_id, number) or abort(404)
+    return render_template("editor/revision.html", article=found, revision=old, html=render_markdown(old.body))
+
+
+@bp.route("/articles/<int:article_id>/diff")
+def diff(article_id: int):
+    found = _article_or_404(article_id)
+    older = revision(db.session, article_id, request.args.get("from", type=int) or 0)
+    newer = revision(db.session, article_id, request.args.get("to", type=int) or 0)
+    if older is None or newer is None:
         abort(404)
-    return render_template("editor/article.html", article=found)
+    return render_template("editor/diff.html", article=found, older=older, newer=newer,
+                           lines=diff_revisions(older, newer))
+
+
+@bp.route("/articles/<int:article_id>/revisions/<int:number>/restore", methods=["POST"])
+def restore(article_id: int, number: int):
+    found = _article_or_404(article_id)
+    old = revision(db.session, article_id, number) or abort(404)
+    restore_revision(db.session, now(), found, old, author_id=current_user.id)
+    db.session.commit()
+    flash(f"Revision {number} restored as a new revision.", "success")
+    return redirect(url_for("editor.article", article_id=article_id))
+
+
+def _article_or_404(article_id: int) -> Article:
+    return db.session.get(Article, article_id) or abort(404)
+
+
+def _form(article: Article | None = None) -> ArticleForm:
+    form = ArticleForm(obj=article)
+    topics = db.session.scalars(select(Topic)).all()
+    form.topics.choices = [SelectChoice(t.slug, t.path) for t in sorted(topics, key=lambda t: t.path)]
+    if article is not None and not form.is_submitted():
+        form.topics.data = [t.slug for t in article.topics]
+        form.note.data = ""
+    return form
+
+
+def _draft(form: ArticleForm) -> ArticleDraft:
+    return ArticleDraft(title=form.title.data, body=form.body.data or "", topic_slugs=tuple(form.topics.data),
+                        audience=form.audience.data, language=form.language.data, status=form.status.data,
+                        note=form.note.data or "")

@@ -1,0 +1,102 @@
+"""Editors write and revise articles: every save a revision, diffable and restorable, never lost."""
+from sqlalchemy import func, select
+
+from knowledge.models import Article, ArticleRevision
+from tests.conftest import csrf_token_from
+from tests.factories import make_article, make_topic
+
+
+def _form(**overrides):
+    data = {"title": "Bulky waste pick-up", "body": "Book **online**.", "topics": ["waste"], "audience": "public",
+            "language": "en", "status": "published", "note": ""}
+    data.update(overrides)
+    return data
+
+
+def test_an_editor_creates_a_published_article_that_search_finds(client, auth, session, people):
+    make_topic(session, "waste")
+    auth.login(people["editor"].email)
+    response = auth.post("/editor/articles/new", _form())
+    assert response.status_code == 302
+    article = session.scalar(select(Article))
+    assert article.body_html == "<p>Book <strong>online</strong>.</p>"
+    assert [t.slug for t in article.topics] == ["waste"]
+    assert article.review_by is not None
+    assert client.get("/api/v1/search?q=bulky").get_json()["results"][0]["id"] == article.id
+
+
+def test_each_save_is_a_revision_with_author_and_a_readable_diff(client, auth, session, people):
+    make_topic(session, "waste")
+    article = make_article(session, "Green bin", "Emptied on Monday.\nPut it out before 7:30.", topics=("waste",))
+    auth.login(people["editor"].email)
+    page = client.get(f"/editor/articles/{article.id}/edit").get_data(as_text=True)
+    assert 'name="version" type="hidden" value="1"' in page
+    response = auth.post(f"/editor/articles/{article.id}/edit",
+                         _form(title="Green bin", body="Emptied on Thursday.\nPut it out before 7:30.",
+                               note="new schedule", version="1"))
+    assert response.status_code == 302
+    revisions = session.scalars(select(ArticleRevision).order_by(ArticleRevision.number)).all()
+    assert [(r.number, r.note) for r in revisions] == [(1, "created"), (2, "new schedule")]
+    assert revisions[1].author_id == people["editor"].id
+
+    diff = client.get(f"/editor/articles/{article.id}/diff?from=1&to=2").get_data(as_text=True)
+    assert '<span class="diff-removed">- Emptied on Monday.</span>' in diff
+    assert '<span class="diff-added">+ Emptied on Thursday.</span>' in diff
+    assert '<span class="diff-same">  Put it out before 7:30.</span>' in diff
+
+
+def test_restoring_an_old_revision_adds_a_new_one_and_keeps_history(client, auth, session, people):
+    article = make_article(session, "Dog tax", "Old rate.")
+    auth.login(people["editor"].email)
+    auth.post(f"/editor/articles/{article.id}/edit", _form(title="Dog tax", body="New rate.", topics=[], version="1"))
+    auth.post(f"/editor/articles/{article.id}/revisions/1/restore")
+    session.expire_all()
+    restored = session.get(Article, article.id)
+    assert restored.body == "Old rate."
+    assert [r.note for r in restored.revisions] == ["created", "", "restored revision 1"]
+
+
+def test_a_second_editor_saving_a_stale_version_gets_a_conflict_and_nothing_is_lost(client, auth, session, people):
+    article = make_article(session, "Passport fees", "€ 80.")
+    auth.login(people["editor"].email)
+    first = auth.post(f"/editor/articles/{article.id}/edit",
+                      _form(title="Passport fees", body="€ 82 from 1 January.", topics=[], version="1"))
+    assert first.status_code == 302
+    second = auth.post(f"/editor/articles/{article.id}/edit",
+                       _form(title="Passport fees", body="€ 81 (my stale edit).", topics=[], version="1"))
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "Someone else saved this article" in page
+    assert "€ 81 (my stale edit)." in page  # the stale text is still in the form, not thrown away
+    session.expire_all()
+    assert session.get(Article, article.id).body == "€ 82 from 1 January."
+    assert session.scalar(select(func.count()).select_from(ArticleRevision)) == 2
+
+
+def test_invalid_input_is_a_form_error_and_saves_nothing(client, auth, session, people):
+    auth.login(people["editor"].email)
+    for data in (_form(title="", topics=[]), _form(topics=["no-such-topic"]), _form(status="deleted", topics=[]),
+                 _form(title="x" * 301, topics=[])):
+        response = auth.post("/editor/articles/new", data)
+        assert response.status_code == 400
+    assert session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_the_live_preview_renders_and_sanitises_like_a_save(client, auth, people):
+    auth.login(people["editor"].email)
+    page = client.get("/editor/articles/new").get_data(as_text=True)
+    token = csrf_token_from(page)
+    response = client.post("/editor/preview", data={"body": "**hi** <script>alert(1)</script>"},
+                           headers={"X-CSRFToken": token})
+    assert response.get_json()["html"] == "<p><strong>hi</strong> </p>"
+    assert client.post("/editor/preview", data={"body": "x"}).status_code == 400  # no CSRF token
+
+
+def test_agents_and_experts_cannot_write_articles(client, auth, session, people):
+    article = make_article(session, "Parking", "Text.")
+    for role in ("agent", "expert"):
+        auth.login(people[role].email)
+        assert auth.post("/editor/articles/new", _form(topics=[])).status_code == 403
+        assert auth.post(f"/editor/articles/{article.id}/edit", _form(topics=[], version="1")).status_code == 403
+        auth.logout()
+    assert session.scalar(select(func.count()).select_from(Article)) == 1
