@@ -26,6 +26,26 @@ def init_app(app: Flask) -> None:
     # "background": a thread follows the change log (production); "before_search": every search first
     # applies pending changes in the request (tests, where results must be deterministic).
     app.config.setdefault("SEARCH_SYNC", "background")
+    app.config.setdefault("SEARCH_WARM_UP", not app.testing)
+    started = threading.Event()
+
+    @app.before_request
+    def warm_up_once():
+        """A serving process opens (or rebuilds) its index and loads the models in the background
+        on its first request, so the first search during a call does not pay for it."""
+        if started.is_set() or not app.config["SEARCH_WARM_UP"]:
+            return
+        started.set()
+        threading.Thread(target=_warm_up, args=(app,), name="search-warm-up", daemon=True).start()
+
+
+def _warm_up(app: Flask) -> None:
+    with app.app_context():
+        try:
+            service = search_service()
+            service.search("warm up", public_only=True, limit=1)
+        except Exception:  # the first real search will try again and report
+            log.exception("search warm-up failed")
 
 
 def configured_embedders(names: dict[str, str]) -> dict[str, Embedder]:

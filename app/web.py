@@ -1,13 +1,15 @@
 """What every blueprint shares: the clock reading, role guards, registration of blueprints."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
 from app.extensions import login_manager
 from knowledge.base import utcnow
+from routing.sla import DEFAULT_BUSINESS_HOURS, DEFAULT_TIMEZONE, BusinessHours
 
 # Where each role lands after signing in, in order of precedence for people with several roles.
 ROLE_HOMES = (
@@ -21,6 +23,15 @@ ROLE_HOMES = (
 def now() -> datetime:
     """The clock reading for this request; tests may set CLOCK in the config to move time."""
     return current_app.config.get("CLOCK", utcnow)()
+
+
+def business_hours() -> BusinessHours:
+    """Opening hours that promises are counted in: BUSINESS_HOURS = {"mon": ("08:30", "17:00"), …}."""
+    configured = current_app.config.get("BUSINESS_HOURS")
+    if not configured:
+        return BusinessHours(DEFAULT_BUSINESS_HOURS, current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
+    week = {day: (time.fromisoformat(a), time.fromisoformat(b)) for day, (a, b) in configured.items()}
+    return BusinessHours(week, current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
 
 
 def staff_role(preferred: str | None = None) -> str:
@@ -47,7 +58,16 @@ def require_role(*roles: str):
     return guard
 
 
+def local_time(moment: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
+    """A stored UTC time as people here read it."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))).strftime(fmt)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.add_template_filter(local_time)
+
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.editor import bp as editor_bp

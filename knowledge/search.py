@@ -201,6 +201,27 @@ class SearchService:
         ranked = fuse(keyword, dense)[:limit]
         return [self._hit(key, score, keyword.get(key), today) for key, score in ranked]
 
+    def similar_documents(self, text: str, *, kinds: tuple[str, ...] = ("question",), k: int = 200
+                          ) -> list[tuple[str, int, float]]:
+        """The k documents closest in meaning to `text` as (kind, id, similarity), best first.
+
+        Similarities from different models are put on one scale (`Embedder.calibrated`), so a Dutch
+        and an English neighbour can be compared.
+        """
+        words = " ".join((text or "").split())[:2000]
+        if not words:
+            return []
+        found: dict[str, float] = {}
+        for space in self.spaces.values():
+            if not len(space):
+                continue
+            keys, scores, _ = space.nearest(self._query_vector(space.embedder, words), public_only=False,
+                                            kinds=kinds, k=k)
+            for key, score in zip(keys, scores):
+                found[key] = max(found.get(key, -1.0), space.embedder.calibrated(float(score)))
+        ranked = sorted(found.items(), key=lambda item: -item[1])[:k]
+        return [(*split_key(key), score) for key, score in ranked]
+
     def _query_vector(self, embedder: Embedder, words: str) -> np.ndarray:
         cache_key = (embedder.name, words.lower())
         vector = self._query_vectors.get(cache_key)

@@ -1,10 +1,38 @@
-"""The expertise map: who knows what. Declared expertise is stored here; learned expertise follows."""
+"""The expertise map: who knows what, how sure, and why.
+
+Two kinds of evidence:
+- declared: a person's own (or an admin's) statement — a topic and a level 1–3;
+- learned: the questions they answered. Each past answer votes for its author with weight
+  exp((cos − 1)/τ) · ½^(age/half-life), where cos is the similarity of the new question to the
+  question that was answered. That one sum carries content, activity and recency at once: many
+  recent answers to similar questions weigh most. Topic overlap adds a smaller decayed count.
+
+Measured on Stack Exchange history (docs/research/routing-lab.md): content-only profiles lose to
+"most active"; this soft nearest-neighbour vote with a two-week half-life beat every baseline on
+the validation period. The scoring below is pure (plain data in, scores and reasons out) so the
+product and `bench/eval_routing.py` use the very same function.
+"""
 from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from routing.errors import RoutingError
 from routing.models import DeclaredExpertise
+
+TAU = 0.1  # width of the similarity kernel
+SIMILAR_HALF_LIFE_DAYS = 14.0
+TOPIC_HALF_LIFE_DAYS = 14.0
+TOPIC_WEIGHT = 0.1
+SIMILAR_REASON_COSINE = 0.5  # "similar" in the reasons shown to people
+# A declared level is a prior for people without history (new staff, new topics); in log space it
+# is worth about as much as 1, 1.7 or 3 recent, closely similar answers.
+DECLARED_BONUS = {0: 0.0, 1: 0.3, 2: 0.6, 3: 1.0}
+LEVEL_NAMES = {1: "basic knowledge of", 2: "good knowledge of", 3: "specialist in"}
 
 
 class InvalidExpertise(RoutingError):
@@ -20,3 +48,101 @@ def declare_expertise(session: Session, user_id: int, topic_id: int, level: int)
     session.add(row)
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class PastAnswer:
+    """One answer someone gave earlier, seen from the new question."""
+
+    user_id: int
+    answered_at: datetime
+    similarity: float  # cosine of the new question and the question this answered
+    topics: frozenset[str] = frozenset()
+
+
+@dataclass
+class Expertise:
+    user_id: int
+    score: float = 0.0
+    similar_vote: float = 0.0
+    topic_vote: float = 0.0
+    declared_level: int = 0
+    declared_topic: str | None = None
+    answers: int = 0
+    latest_answer: datetime | None = None
+    similar_answers: int = 0
+    latest_similar: datetime | None = None
+    topic_answers: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+def _decay(now: datetime, then: datetime, half_life_days: float) -> float:
+    age_days = max((now - then).total_seconds() / 86400.0, 0.0)
+    return 0.5 ** (age_days / half_life_days)
+
+
+def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topics: frozenset[str] = frozenset(),
+                     declared: dict[int, tuple[int, str]] | None = None,
+                     candidates: Iterable[int] | None = None) -> dict[int, Expertise]:
+    """Score every candidate for a new question.
+
+    `past` holds the answers given before `now`, each with its similarity to the new question;
+    `declared` maps user → (level, topic name) for the question's topic. People in `candidates`
+    without any evidence still appear, with score 0.
+    """
+    table: dict[int, Expertise] = {}
+
+    def entry(user_id: int) -> Expertise:
+        if user_id not in table:
+            table[user_id] = Expertise(user_id=user_id)
+        return table[user_id]
+
+    for user_id in candidates or ():
+        entry(user_id)
+    for answer in past:
+        if answer.answered_at > now:
+            continue  # evidence from the future never counts (replays, clock skew)
+        e = entry(answer.user_id)
+        e.answers += 1
+        e.latest_answer = max(filter(None, (e.latest_answer, answer.answered_at)))
+        e.similar_vote += math.exp((answer.similarity - 1.0) / TAU) * _decay(now, answer.answered_at,
+                                                                            SIMILAR_HALF_LIFE_DAYS)
+        if answer.similarity >= SIMILAR_REASON_COSINE:
+            e.similar_answers += 1
+            e.latest_similar = max(filter(None, (e.latest_similar, answer.answered_at)))
+        shared = len(question_topics & answer.topics)
+        if shared:
+            e.topic_answers += 1
+            e.topic_vote += shared * _decay(now, answer.answered_at, TOPIC_HALF_LIFE_DAYS)
+    for user_id, (level, topic_name) in (declared or {}).items():
+        e = entry(user_id)
+        e.declared_level, e.declared_topic = level, topic_name
+    for e in table.values():
+        e.score = (math.log1p(e.similar_vote) + TOPIC_WEIGHT * math.log1p(e.topic_vote)
+                   + DECLARED_BONUS.get(e.declared_level, 0.0))
+        e.reasons = expertise_reasons(e, now)
+    return table
+
+
+def expertise_reasons(e: Expertise, now: datetime) -> list[str]:
+    """The evidence in words a colleague understands."""
+    reasons = []
+    if e.declared_level:
+        reasons.append(f"{LEVEL_NAMES[e.declared_level]} {e.declared_topic}")
+    if e.similar_answers:
+        reasons.append(f"answered {e.similar_answers} similar question{'s' if e.similar_answers != 1 else ''}, "
+                       f"latest {_ago(now, e.latest_similar)}")
+    elif e.answers:
+        reasons.append(f"{e.answers} answer{'s' if e.answers != 1 else ''} so far, latest {_ago(now, e.latest_answer)}")
+    if e.topic_answers:
+        reasons.append(f"{e.topic_answers} answer{'s' if e.topic_answers != 1 else ''} in this topic")
+    if not reasons:
+        reasons.append("no answers or declared expertise for this yet")
+    return reasons
+
+
+def _ago(now: datetime, then: datetime | None) -> str:
+    if then is None:
+        return "never"
+    days = int((now - then).total_seconds() // 86400)
+    return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"

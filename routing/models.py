@@ -36,6 +36,8 @@ QUESTION_STATUSES = (
     "closed",
     "reopened",
 )
+# A question in one of these is someone's work: it has an owner (or is about to get one) and a promise.
+OPEN_STATUSES = ("new", "routed", "accepted", "waiting_for_customer", "reopened")
 EVENT_KINDS = (
     "received",
     "searched",
@@ -97,6 +99,10 @@ class Question(Base):
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     worth_keeping: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the current owner got it: the accept window runs from here.
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the "promise about to break" alarm went off for the current due time (fires once).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped on every change: two experts acting on the same question at once cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -203,6 +209,27 @@ class Absence(Base):
     reason: Mapped[str] = mapped_column(String(40), default="")
 
     user: Mapped[User] = relationship()
+
+
+class RoutingPolicy(Base):
+    """The promise per topic: how fast to accept, to answer (business hours), when to sound the alarm,
+    and who coordinates. The row without topic is the organisation's default."""
+
+    __tablename__ = "routing_policies"
+    __table_args__ = (
+        CheckConstraint("accept_within_minutes > 0", name="accept_positive"),
+        CheckConstraint("answer_within_hours > 0", name="answer_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), unique=True)
+    accept_within_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    answer_within_hours: Mapped[int] = mapped_column(Integer, default=16)
+    escalate_before_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    topic: Mapped[Topic | None] = relationship()
+    coordinator: Mapped[User | None] = relationship()
 
 
 class SearchLog(Base):

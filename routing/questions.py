@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.fulltext import without_control_characters
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
 from routing.errors import InvalidQuestion, WrongState
@@ -21,7 +22,6 @@ from routing.events import record_event
 from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
 
 MAX_QUESTION_TEXT = 10_000
-OPEN_STATUSES = ("new", "routed", "accepted", "waiting_for_customer", "reopened")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,11 @@ class NewQuestion:
     language: str = "en"
 
 
+def _clean(value: str | None) -> str | None:
+    value = without_control_characters(value or "").strip()
+    return value or None
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -48,7 +53,7 @@ def hash_token(token: str) -> str:
 def take_in_question(session: Session, now: datetime, new: NewQuestion, *,
                      taken_in_by_id: int | None = None) -> tuple[Question, str]:
     """Record a question from any channel; returns it with its tracking token (shown only now)."""
-    text = (new.text or "").strip()
+    text = without_control_characters(new.text or "").strip()
     if not text:
         raise InvalidQuestion("Please describe the question.")
     if len(text) > MAX_QUESTION_TEXT:
@@ -67,9 +72,9 @@ def take_in_question(session: Session, now: datetime, new: NewQuestion, *,
         reference="pending",
         tracking_token_hash=hash_token(token),
         channel=new.channel,
-        customer_name=new.customer.name,
-        customer_email=new.customer.email,
-        customer_phone=new.customer.phone,
+        customer_name=_clean(new.customer.name),
+        customer_email=_clean(new.customer.email),
+        customer_phone=_clean(new.customer.phone),
         text=text,
         language=new.language,
         topic=topic,
@@ -120,6 +125,8 @@ def assign_to_expert(session: Session, now: datetime, question: Question, expert
     question.status = "routed"
     question.owner_id = expert_id
     question.due_at = due_at
+    question.routed_at = now
+    question.escalated_at = None
     question.updated_at = now
     record_event(session, now, "routed", question=question, actor_id=actor_id, to_user_id=expert_id,
                  due_at=due_at.isoformat(), candidates=candidates or [], reason=reason)
@@ -165,6 +172,7 @@ def forward_question(session: Session, now: datetime, question: Question, *, fro
         raise InvalidQuestion("Say why you forward it, so your colleague does not have to ask.")
     question.owner_id = to_id
     question.status = "routed"
+    question.routed_at = now
     question.updated_at = now
     record_event(session, now, "forwarded", question=question, actor_id=from_id, to_user_id=to_id,
                  reason=reason.strip())
@@ -206,6 +214,20 @@ def close_question(session: Session, now: datetime, question: Question, *, actor
     question.closed_at = now
     question.updated_at = now
     record_event(session, now, "closed", question=question, actor_id=actor_id)
+    session.flush()
+    return question
+
+
+def rate_answer(session: Session, now: datetime, question: Question, *, helpful: bool, comment: str = "") -> Question:
+    """The customer says whether the answer helped; a 'no' reopens the question for its expert."""
+    _require(question, ("answered", "closed", "answered_from_kb"))
+    record_event(session, now, "customer_rated", question=question, helpful=helpful, comment=comment.strip()[:1000])
+    if not helpful and question.status in ("answered", "closed"):
+        question.status = "reopened"
+        question.owner_id = question.answered_by_id
+        question.closed_at = None
+        question.updated_at = now
+        record_event(session, now, "reopened", question=question, reason="the customer says the answer did not help")
     session.flush()
     return question
 

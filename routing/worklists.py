@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.models import Question
-from routing.questions import OPEN_STATUSES
+from knowledge.search import SearchHit, SearchService
+from routing.models import OPEN_STATUSES, Question
 
 
 def open_questions_of(session: Session, user_id: int) -> list[Question]:
@@ -33,3 +33,15 @@ def answered_question(session: Session, question_id: int) -> Question | None:
     if question is None or question.status not in ("answered", "closed") or not question.answer:
         return None
     return question
+
+
+def question_by_reference(session: Session, reference: str) -> Question | None:
+    return session.scalar(select(Question).where(Question.reference == reference))
+
+
+def similar_for(search: SearchService, question: Question, limit: int = 5) -> tuple[list[SearchHit], list[SearchHit]]:
+    """Articles and previously answered questions like this one, to answer from or to learn from."""
+    hits = search.search(question.text, public_only=False, limit=limit * 2 + 1)
+    articles = [h for h in hits if h.kind == "article"][:limit]
+    previous = [h for h in hits if h.kind == "question" and h.id != question.id][:limit]
+    return articles, previous

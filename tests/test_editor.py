@@ -2,7 +2,6 @@
 from sqlalchemy import func, select
 
 from knowledge.models import Article, ArticleRevision
-from tests.conftest import csrf_token_from
 from tests.factories import make_article, make_topic
 
 
@@ -84,12 +83,11 @@ def test_invalid_input_is_a_form_error_and_saves_nothing(client, auth, session, 
 
 def test_the_live_preview_renders_and_sanitises_like_a_save(client, auth, people):
     auth.login(people["editor"].email)
-    page = client.get("/editor/articles/new").get_data(as_text=True)
-    token = csrf_token_from(page)
-    response = client.post("/editor/preview", data={"body": "**hi** <script>alert(1)</script>"},
-                           headers={"X-CSRFToken": token})
+    assert 'data-preview="/api/v1/preview"' in client.get("/editor/articles/new").get_data(as_text=True)
+    response = client.post("/api/v1/preview", data={"body": "**hi** <script>alert(1)</script>"})
     assert response.get_json()["html"] == "<p><strong>hi</strong> </p>"
-    assert client.post("/editor/preview", data={"body": "x"}).status_code == 400  # no CSRF token
+    auth.logout()
+    assert client.post("/api/v1/preview", data={"body": "x"}).status_code == 401
 
 
 def test_agents_and_experts_cannot_write_articles(client, auth, session, people):

@@ -1,4 +1,4 @@
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -58,12 +58,6 @@ def edit_article(article_id: int):
         flash("Saved as a new revision.", "success")
         return redirect(url_for("editor.article", article_id=found.id))
     return render_template("editor/edit.html", form=form, article=found), 400 if form.errors else 200
-
-
-@bp.route("/preview", methods=["POST"])
-def preview():
-    """Live preview while typing: the same rendering and sanitising the saved article gets."""
-    return jsonify({"html": render_markdown(request.form.get("body", ""))})
 
 
 @bp.route("/articles/<int:article_id>/revisions/<int:number>")

@@ -1,13 +1,83 @@
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.frontoffice import bp
-from app.web import now
-from routing.worklists import questions_taken_in_by
+from app.questions_form import IntakeForm
+from app.search import search_service
+from app.web import business_hours, now
+from knowledge.catalogue import readable_article
+from routing.errors import RoutingError
+from routing.intake import answer_with_article, take_in_and_route
+from routing.routing import route_question
+from routing.worklists import question_by_reference, questions_taken_in_by
 
 
 @bp.route("/")
 def home():
     recent = questions_taken_in_by(db.session, now(), current_user.id)
     return render_template("frontoffice/home.html", recent=recent)
+
+
+@bp.route("/questions/new", methods=["GET", "POST"])
+def new_question():
+    form = IntakeForm().load_topics()
+    if not form.is_submitted():
+        form.text.data = request.args.get("q", "")  # what the agent was searching for
+    if form.validate_on_submit():
+        try:
+            question, token, _ = take_in_and_route(
+                db.session, now(), form.new_question(form.channel.data, form.priority.data),
+                search=search_service(), hours=business_hours(), taken_in_by_id=current_user.id)
+            db.session.commit()
+        except RoutingError as error:
+            db.session.rollback()
+            form.text.errors.append(str(error))
+        else:
+            session[f"token:{question.reference}"] = token  # shown once on the next page
+            return redirect(url_for("frontoffice.question", reference=question.reference))
+    return render_template("frontoffice/new_question.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/questions/<reference>")
+def question(reference: str):
+    found = question_by_reference(db.session, reference) or abort(404)
+    token = session.pop(f"token:{reference}", None)
+    routed = next((e for e in reversed(found.events) if e.kind == "routed"), None)
+    return render_template("frontoffice/question.html", question=found, token=token,
+                           candidates=routed.payload.get("candidates", []) if routed else [])
+
+
+@bp.route("/questions/<reference>/reassign", methods=["POST"])
+def reassign(reference: str):
+    """The agent picks another of the candidates shown."""
+    found = question_by_reference(db.session, reference) or abort(404)
+    try:
+        route_question(db.session, now(), found, search=search_service(), hours=business_hours(),
+                       actor_id=current_user.id, chosen_user_id=request.form.get("user_id", type=int))
+        db.session.commit()
+    except (RoutingError, StaleDataError) as error:
+        db.session.rollback()
+        flash(str(error) if isinstance(error, RoutingError) else "Someone changed this question just now; try again.",
+              "danger")
+        return redirect(url_for("frontoffice.question", reference=reference), 303)
+    flash(f"{found.reference} is now with {found.owner.name}.", "success")
+    return redirect(url_for("frontoffice.question", reference=reference), 303)
+
+
+@bp.route("/answered-from-kb", methods=["POST"])
+def answered_from_kb():
+    """One click during the call: the customer's question was answered with this article."""
+    article = readable_article(db.session, request.form.get("article_id", type=int) or 0, staff=True)
+    form = IntakeForm(meta={"csrf": False}).load_topics()  # CSRFProtect has checked the token already
+    if article is None or not form.validate():
+        abort(400, "Give the customer's question (at most 10,000 characters) and a published article.")
+    try:
+        question = answer_with_article(db.session, now(), form.new_question(form.channel.data, form.priority.data),
+                                       article, agent_id=current_user.id)
+    except RoutingError as error:
+        abort(400, str(error))
+    db.session.commit()
+    flash(f"Recorded as answered at first contact ({question.reference}).", "success")
+    return redirect(url_for("frontoffice.home"), 303)

@@ -1,13 +1,73 @@
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.inbox import bp
+from app.search import search_service
 from app.web import now
-from routing.worklists import open_questions_of
+from knowledge.models import User, UserRole
+from routing.errors import RoutingError
+from routing.questions import accept_question, answer_question, forward_question, request_customer_info
+from routing.worklists import open_questions_of, question_by_reference, similar_for
+
+ACTIONS = {
+    "accept": lambda q, form: accept_question(db.session, now(), q, expert_id=current_user.id),
+    "answer": lambda q, form: answer_question(db.session, now(), q, expert_id=current_user.id,
+                                              body=form.get("answer", "")[:100_000],
+                                              worth_keeping=form.get("worth_keeping") == "y"),
+    "forward": lambda q, form: forward_question(db.session, now(), q, from_id=current_user.id,
+                                                to_id=_colleague(form.get("to_user_id", type=int)),
+                                                reason=form.get("reason", "")[:1000]),
+    "ask": lambda q, form: request_customer_info(db.session, now(), q, expert_id=current_user.id,
+                                                 message=form.get("message", "")[:5000]),
+}
+DONE = {"accept": "Accepted: it is yours now.", "answer": "Answer sent.", "forward": "Forwarded.",
+        "ask": "Question to the customer sent; the clock is paused until they reply."}
 
 
 @bp.route("/")
 def home():
-    return render_template("inbox/home.html", questions=open_questions_of(db.session, current_user.id),
-                           now=now())
+    return render_template("inbox/home.html", questions=open_questions_of(db.session, current_user.id), now=now())
+
+
+@bp.route("/questions/<reference>")
+def question(reference: str):
+    found = question_by_reference(db.session, reference) or abort(404)
+    articles, previous = similar_for(search_service(), found)
+    colleagues = db.session.scalars(select(User).join(UserRole).where(
+        UserRole.role == "expert", User.active.is_(True), User.id != current_user.id).order_by(User.name)).all()
+    return render_template("inbox/question.html", question=found, articles=articles, previous=previous,
+                           colleagues=colleagues, now=now())
+
+
+@bp.route("/questions/<reference>/<action>", methods=["POST"])
+def act(reference: str, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    found = question_by_reference(db.session, reference) or abort(404)
+    if found.owner_id != current_user.id:
+        flash("This question is with a colleague now; only its owner can act on it.", "danger")
+        return redirect(url_for("inbox.question", reference=reference), 303)
+    try:
+        ACTIONS[action](found, request.form)
+        db.session.commit()
+    except RoutingError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("inbox.question", reference=reference), 303)
+    except StaleDataError:
+        db.session.rollback()
+        flash("Someone else acted on this question at the same moment; here is what it looks like now.", "danger")
+        return redirect(url_for("inbox.question", reference=reference), 303)
+    flash(DONE[action], "success")
+    target = "inbox.home" if action in ("answer", "forward") else "inbox.question"
+    return redirect(url_for(target, reference=reference) if target == "inbox.question" else url_for(target), 303)
+
+
+def _colleague(user_id: int | None) -> int:
+    user = db.session.get(User, user_id or 0)
+    if user is None or not user.active or not user.has_role("expert"):
+        raise RoutingError("Choose a colleague to forward to.")
+    return user.id

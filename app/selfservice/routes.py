@@ -1,12 +1,16 @@
-from flask import abort, render_template, request
-from flask_login import current_user
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.extensions import db
 from app.search import search_service
 from app.selfservice import bp
-from app.web import now, staff_role
+from app.questions_form import QuestionForm
+from app.web import business_hours, now, staff_role
 from knowledge.catalogue import public_articles_by_topic, readable_article
+from routing.errors import RoutingError
+from routing.intake import take_in_and_route
+from routing.questions import find_by_reference_and_token, rate_answer, record_customer_reply
 from routing.searching import MAX_QUERY_CHARS, Searcher, record_opened, search_and_log
+from routing.tracking import customer_timeline, note_customer_view, pending_info_request, status_in_words, who_has_it
 from routing.worklists import answered_question
 
 
@@ -51,3 +55,57 @@ def _note_opened(kind: str, item_id: int) -> None:
     if search_id:
         record_opened(db.session, search_id, kind, item_id)
         db.session.commit()
+
+
+@bp.route("/ask", methods=["GET", "POST"])
+def ask():
+    """'Didn't find it?': the customer asks; the question gets an owner and a promise at once."""
+    form = QuestionForm().load_topics()
+    if not form.is_submitted():
+        form.text.data = request.args.get("q", "")
+    if form.validate_on_submit():
+        try:
+            question, token, _ = take_in_and_route(db.session, now(), form.new_question("web"),
+                                                   search=search_service(), hours=business_hours())
+            db.session.commit()
+        except RoutingError as error:
+            db.session.rollback()
+            form.text.errors.append(str(error))
+        else:
+            return render_template("selfservice/asked.html", question=question,
+                                   tracking_url=url_for("selfservice.track", reference=question.reference,
+                                                        token=token, _external=True))
+    return render_template("selfservice/ask.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/track/<reference>", methods=["GET", "POST"])
+def track(reference: str):
+    """The customer's page for one question. Without the right token it does not exist (404)."""
+    token = request.values.get("token", "")
+    question = find_by_reference_and_token(db.session, reference, token) or abort(404)
+    if request.method == "POST":
+        return _customer_action(question, token)
+    note_customer_view(db.session, now(), question)
+    db.session.commit()
+    return render_template("selfservice/track.html", question=question, token=token,
+                           status=status_in_words(question), who=who_has_it(question),
+                           timeline=customer_timeline(question), asked=pending_info_request(question))
+
+
+def _customer_action(question, token: str):
+    action = request.form.get("action")
+    try:
+        if action == "reply":
+            record_customer_reply(db.session, now(), question, message=request.form.get("message", "")[:10_000])
+            flash("Thank you, we have your reply. The specialist continues with your question.", "success")
+        elif action == "rate":
+            rate_answer(db.session, now(), question, helpful=request.form.get("helpful") == "yes",
+                        comment=request.form.get("comment", ""))
+            flash("Thank you for telling us.", "success")
+        else:
+            abort(400, "Unknown action.")
+        db.session.commit()
+    except RoutingError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    return redirect(url_for("selfservice.track", reference=question.reference, token=token), 303)

@@ -26,6 +26,24 @@
       input.setAttribute("aria-activedescendant", all[active].id);
     }
 
+    // "Answered with this": records the call as answered at first contact with this article.
+    function answerButton(hit, query) {
+      const post = document.createElement("form");
+      post.method = "post";
+      post.action = form.dataset.answerAction;
+      post.className = "inline answer-with";
+      for (const [name, value] of [["csrf_token", form.dataset.csrf], ["article_id", hit.id], ["text", query], ["channel", "phone"], ["priority", "normal"]]) {
+        const field = document.createElement("input");
+        field.type = "hidden"; field.name = name; field.value = value;
+        post.append(field);
+      }
+      const button = document.createElement("button");
+      button.type = "submit";
+      button.textContent = "Answered with this";
+      post.append(button);
+      return post;
+    }
+
     function render(payload, query) {
       list.replaceChildren();
       active = -1;
@@ -44,6 +62,7 @@
         snippet.className = "snippet";
         snippet.innerHTML = hit.snippet;         // escaped by the server; only <mark> is markup
         li.append(kind, link, snippet);
+        if (form.dataset.answerAction && hit.kind === "article") li.append(answerButton(hit, query));
         if (hit.review_overdue) {
           const flag = document.createElement("span");
           flag.className = "flag";
@@ -56,7 +75,8 @@
       status.textContent = payload.results.length
         ? payload.results.length + " result" + (payload.results.length === 1 ? "" : "s") + " in " + Math.round(payload.took_ms) + " ms"
         : "Nothing found for “" + query + "”.";
-      form.dispatchEvent(new CustomEvent("live-search:results", { detail: { query, payload } }));
+      const takeIn = document.getElementById("take-in");
+      if (takeIn) takeIn.href = takeIn.dataset.base + "?" + new URLSearchParams({ q: query });
     }
 
     async function run(query) {
