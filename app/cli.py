@@ -14,6 +14,7 @@ from knowledge.people import InvalidPerson, create_user
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 kb_cli = AppGroup("kb", help="The knowledge base: search index and bulk import.")
+routing_cli = AppGroup("routing", help="Questions and experts: escalations, history import.")
 demo_cli = AppGroup("demo", help="Demo data of a fictional municipality.")
 
 
@@ -100,6 +101,16 @@ def import_command(file) -> None:
     click.echo(f"Imported {report.imported} articles; skipped {len(report.errors)} invalid lines.")
 
 
+@routing_cli.command("tick")
+def tick_command() -> None:
+    """Run one round of escalations and outgoing mail (the server does this every minute)."""
+    from app.background import tick
+
+    report = tick(current_app._get_current_object())
+    click.echo(f"Re-routed {len(report.rerouted_absent)} (owner away) and {len(report.rerouted_not_accepted)} "
+               f"(not accepted); alarmed {len(report.alarmed)}.")
+
+
 def _demo_password() -> str:
     return current_app.config["DEMO_PASSWORD"]
 
@@ -108,3 +119,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(kb_cli)
+    app.cli.add_command(routing_cli)

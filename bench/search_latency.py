@@ -556,6 +556,7 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
         from knowledge.fulltext import FullTextIndex, clean_query
 
         totals, phases, by_kind, hit_counts, keyword_only, keyword_top10 = [], {}, {}, [], [], []
+        filter_docset: list[float] = []
         try:
             service._query_vectors.clear()
             load_start = loadavg()
@@ -582,12 +583,22 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
                     FullTextIndex.search(service.fulltext, words, audiences=("public",), kinds=("article",),
                                          limit=10, with_snippets=True)
                     keyword_top10.append((time.perf_counter() - s) * 1000)
+                    # The audience/kind filter as Whoosh evaluates it on every search (a docset per query).
+                    try:
+                        from whoosh.query import And, Or, Term
+                        allowed = And([Or([Term("audience", "public")]), Or([Term("kind", "article")])])
+                        s = time.perf_counter()
+                        service.fulltext._current_searcher()._filter_to_comb(allowed)
+                        filter_docset.append((time.perf_counter() - s) * 1000)
+                    except Exception:  # private Whoosh API: skip if it changes
+                        pass
             out["loadavg_1m_during"] = round((load_start + loadavg()) / 2, 2)
             out["inprocess"] = pct(totals)
             out["inprocess_by_kind"] = {k: pct(v) for k, v in sorted(by_kind.items())}
             out["phases_ms"] = {k: pct(v) for k, v in sorted(phases.items())}
             out["phases_ms"]["whoosh_search_no_snippets(separate call)"] = pct(keyword_only)
             out["phases_ms"]["whoosh_search_limit10_with_snippets(separate call)"] = pct(keyword_top10)
+            out["phases_ms"]["whoosh_filter_docset(separate call)"] = pct(filter_docset)
             out["avg_hits"] = round(statistics.mean(hit_counts), 2)
             out["zero_hit_queries"] = sum(1 for n in hit_counts if n == 0)
             log(f"in-process: {out['inprocess']}")

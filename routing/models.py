@@ -253,3 +253,25 @@ class SearchLog(Base):
 # Every change to a question is logged for the search indexes, whichever process makes it:
 # answered questions are searchable as "previously answered", reopened ones drop out again.
 track(Question, lambda question: f"question:{question.id}")
+
+
+class Notification(Base):
+    """An e-mail to send: written in the same transaction as the step it reports (an outbox), then
+    delivered by a background sender that claims each row, so none is lost and none is sent twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "sent_at", "claimed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    to_email: Mapped[str] = mapped_column(String(254))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+    # What the message needs besides the question (e.g. the tracking link at intake); emptied once sent.
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    question: Mapped[Question | None] = relationship()

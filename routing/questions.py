@@ -19,6 +19,7 @@ from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
 from routing.errors import InvalidQuestion, WrongState
 from routing.events import record_event
+from routing.notifications import notify, notify_user
 from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
 
 MAX_QUESTION_TEXT = 10_000
@@ -89,6 +90,7 @@ def take_in_question(session: Session, now: datetime, new: NewQuestion, *,
     # The id is unique, so the reference is too; the year makes it readable on the phone.
     question.reference = f"VB-{now.year}-{question.id:06d}"
     record_event(session, now, "received", question=question, actor_id=taken_in_by_id, channel=new.channel)
+    notify(session, now, "received", question, question.customer_email, token=token)
     session.flush()
     return question, token
 
@@ -130,6 +132,7 @@ def assign_to_expert(session: Session, now: datetime, question: Question, expert
     question.updated_at = now
     record_event(session, now, "routed", question=question, actor_id=actor_id, to_user_id=expert_id,
                  due_at=due_at.isoformat(), candidates=candidates or [], reason=reason)
+    notify_user(session, now, "assigned", question, expert_id, reason=reason)
     session.flush()
     return question
 
@@ -158,6 +161,7 @@ def answer_question(session: Session, now: datetime, question: Question, *, expe
     question.worth_keeping = worth_keeping
     question.updated_at = now
     record_event(session, now, "answered", question=question, actor_id=expert_id, worth_keeping=worth_keeping)
+    notify(session, now, "answered", question, question.customer_email)
     session.flush()
     return question
 
@@ -176,6 +180,7 @@ def forward_question(session: Session, now: datetime, question: Question, *, fro
     question.updated_at = now
     record_event(session, now, "forwarded", question=question, actor_id=from_id, to_user_id=to_id,
                  reason=reason.strip())
+    notify_user(session, now, "assigned", question, to_id, reason=reason.strip())
     session.flush()
     return question
 
@@ -189,6 +194,7 @@ def request_customer_info(session: Session, now: datetime, question: Question, *
     question.status = "waiting_for_customer"
     question.updated_at = now
     record_event(session, now, "info_requested", question=question, actor_id=expert_id, message=message.strip())
+    notify(session, now, "info_requested", question, question.customer_email, message=message.strip())
     session.flush()
     return question
 

@@ -1,10 +1,11 @@
 """Test data factories: short functions with sensible defaults, so tests read like their scenario."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 from itertools import count
 
 import pytest
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from knowledge.articles import ArticleDraft, create_article, create_topic
@@ -60,3 +61,22 @@ def people(session):
         "editor": make_user(session, "editor", email="editor@example.org", name="Eva Editor"),
         "admin": make_user(session, "admin", email="admin@example.org", name="Adam Admin"),
     }
+
+
+OFFICE_WEEK = {day: (time(8, 0), time(18, 0)) for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def make_expert(session, name: str, *, knows: dict[str, int] | None = None, capacity: int = 5,
+                hours: dict | None = None, email: str | None = None, roles: tuple[str, ...] = ()) -> User:
+    """An expert who works office hours and has declared the given topics at the given levels."""
+    from routing.availability import set_expert_status, set_working_hours
+    from routing.expertise import declare_expertise
+
+    user = make_user(session, "expert", *roles, name=name, email=email or f"{name.split()[0].lower()}@example.org")
+    set_expert_status(session, user.id, capacity=capacity)
+    set_working_hours(session, user.id, OFFICE_WEEK if hours is None else hours)
+    for slug, level in (knows or {}).items():
+        topic = session.scalar(select(Topic).where(Topic.slug == slug))
+        declare_expertise(session, user.id, topic.id, level)
+    session.commit()
+    return user

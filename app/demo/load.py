@@ -8,7 +8,7 @@ import json
 from datetime import datetime, time, timedelta
 from importlib import resources
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.session import hash_password
@@ -17,6 +17,7 @@ from knowledge.models import Article, Topic, User
 from knowledge.people import create_user
 from routing.availability import add_absence, set_expert_status, set_working_hours
 from routing.expertise import declare_expertise
+from routing.models import Notification
 from routing.questions import (
     Customer,
     NewQuestion,
@@ -50,6 +51,8 @@ def load_demo(session: Session, now: datetime, *, password: str) -> str:
     people = _load_people(session, now, topics, password)
     articles = _load_articles(session, now, people)
     questions = _load_questions(session, now, people, articles)
+    # The history's e-mails were "sent" back then: nobody should receive them now.
+    session.execute(update(Notification).values(sent_at=now, payload={}))
     return (f"Loaded {len(topics)} topics, {len(articles)} articles, {len(people)} people "
             f"and {questions} past questions.")
 

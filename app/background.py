@@ -1,0 +1,53 @@
+"""Background work of a serving process (the embedded mode): escalations and outgoing mail.
+
+Started on a process's first request, like the search warm-up, so CLI commands never start it.
+Every run is idempotent and claims its work in the database, so several processes may run it.
+`flask --app app routing tick` runs one round by hand or from cron.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.mail import deliver_pending
+from app.search import search_service
+from app.web import business_hours, now
+from routing.escalation import EscalationReport, run_escalations
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BACKGROUND_JOBS", not app.testing)
+    app.config.setdefault("BACKGROUND_INTERVAL_SECONDS", 60)
+    started = threading.Event()
+
+    @app.before_request
+    def start_once():
+        if started.is_set() or not app.config["BACKGROUND_JOBS"]:
+            return
+        started.set()
+        threading.Thread(target=_loop, args=(app,), name="background-jobs", daemon=True).start()
+
+
+def tick(app: Flask) -> EscalationReport:
+    """One round: escalate what is due, then send the mail that is waiting."""
+    with app.app_context():
+        with Session(db.engine) as session:
+            report = run_escalations(session, now(), search=search_service(), hours=business_hours())
+    deliver_pending(app)
+    return report
+
+
+def _loop(app: Flask) -> None:
+    while True:
+        try:
+            tick(app)
+        except Exception:  # the next round retries; the work is still in the database
+            log.exception("background round failed")
+        time.sleep(app.config["BACKGROUND_INTERVAL_SECONDS"])

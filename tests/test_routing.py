@@ -1,0 +1,233 @@
+"""Routing scenarios through the real app: every question gets an owner, a promise and a visible route."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from app.background import tick
+from routing.availability import add_absence, set_expert_status
+from routing.models import Event, Notification, Question, RoutingPolicy
+from tests.conftest import csrf_token_from
+from tests.factories import make_expert, make_topic, make_user
+
+
+@pytest.fixture
+def organisation(session):
+    """Parking and waste, two experts each way round, and a coordinator for parking."""
+    parking = make_topic(session, "parking", "Parking")
+    make_topic(session, "waste", "Waste")
+    people = {
+        "petra": make_expert(session, "Petra Parkeer", knows={"parking": 3}),
+        "willem": make_expert(session, "Willem Afval", knows={"waste": 3}),
+        "pim": make_expert(session, "Pim Parkeer", knows={"parking": 1}),
+        "coordinator": make_expert(session, "Cor Coördinator", knows={}),
+        "agent": make_user(session, "agent", email="agent@example.org", name="Anna Agent"),
+    }
+    session.add(RoutingPolicy(topic_id=parking.id, accept_within_minutes=60, answer_within_hours=16,
+                              escalate_before_minutes=120, coordinator_id=people["coordinator"].id))
+    session.commit()
+    return people
+
+
+def _take_in_by_phone(client, auth, text="Can I get a parking permit for my visitor?", topic="parking", email=""):
+    auth.login("agent@example.org")
+    response = auth.post("/frontoffice/questions/new", {
+        "text": text, "channel": "phone", "priority": "normal", "topic": topic, "name": "Mevr. Jansen",
+        "email": email, "phone": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    tracking_url = re.search(r"(http://localhost/track/VB-\d{4}-\d{6}\?token=[\w-]+)", page).group(1)
+    auth.logout()
+    return page, tracking_url.replace("http://localhost", "")
+
+
+def _question(session) -> Question:
+    session.expire_all()
+    return session.scalars(select(Question).order_by(Question.id.desc())).first()
+
+
+def test_a_phone_question_is_routed_answered_and_the_customer_sees_the_answer(client, auth, session, organisation,
+                                                                              clock):
+    page, tracking = _take_in_by_phone(client, auth, email="jansen@example.org")
+    question = _question(session)
+    assert question.owner_id == organisation["petra"].id  # the parking specialist, available now
+    assert "Petra Parkeer" in page and "specialist in Parking" in page
+    # Monday 10:30 in Amsterdam + 16 business hours (08:30–17:00): 6.5 + 8.5 + 1 = Wednesday 09:30 local.
+    assert question.due_at == datetime(2026, 3, 4, 8, 30, tzinfo=timezone.utc)
+    routed = next(e for e in question.events if e.kind == "routed")
+    assert {c["name"] for c in routed.payload["candidates"]} >= {"Petra Parkeer", "Pim Parkeer", "Willem Afval"}
+
+    clock.now += timedelta(minutes=20)
+    auth.login("petra@example.org")
+    inbox = client.get("/inbox/").get_data(as_text=True)
+    assert question.reference in inbox
+    assert auth.post(f"/inbox/questions/{question.reference}/accept").status_code == 303
+    assert auth.post(f"/inbox/questions/{question.reference}/answer",
+                     {"answer": "Yes: buy **visitor hours** in the parking app.", "worth_keeping": "y"}).status_code == 303
+    auth.logout()
+
+    customer_page = client.get(tracking).get_data(as_text=True)
+    assert "Your question has been answered." in customer_page
+    assert "<strong>visitor hours</strong>" in customer_page
+    assert "Petra" not in customer_page  # the route in plain words, without staff names
+    assert "Passed to a Parking specialist" in customer_page
+    kinds = [e.kind for e in _question(session).events]
+    assert kinds[:4] == ["received", "routed", "accepted", "answered"]
+    mails = session.scalars(select(Notification.kind, ).order_by(Notification.id)).all()
+    assert mails == ["received", "assigned", "answered"]
+
+
+def test_the_tracking_page_is_404_for_a_wrong_or_missing_token_exactly_like_an_unknown_reference(
+        client, auth, session, organisation):
+    _, tracking = _take_in_by_phone(client, auth)
+    reference = _question(session).reference
+    client.get("/")  # shows (and so clears) the "signed out" message
+    unknown = client.get("/track/VB-2026-999999?token=abc")
+    for url in (f"/track/{reference}", f"/track/{reference}?token=wrong", f"/track/{reference}?token="):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response.get_data() == unknown.get_data()
+    api = client.get(f"/api/v1/questions/{reference}", headers={"X-Tracking-Token": "wrong"})
+    assert api.status_code == 404
+    token = tracking.split("token=")[1]
+    ok = client.get(f"/api/v1/questions/{reference}", headers={"X-Tracking-Token": token}).get_json()
+    assert ok["status"] == "routed" and ok["with"] == "a Parking specialist"
+
+
+def test_an_absent_expert_s_open_questions_are_re_routed_with_events(app, client, auth, session, organisation, clock):
+    _take_in_by_phone(client, auth)
+    question = _question(session)
+    assert question.owner_id == organisation["petra"].id
+    add_absence(session, organisation["petra"].id, starts_at=clock.now + timedelta(minutes=5),
+                ends_at=clock.now + timedelta(days=3), reason="sick")
+    session.commit()
+    clock.now += timedelta(minutes=10)
+
+    report = tick(app)
+    assert report.rerouted_absent == [question.reference]
+    question = _question(session)
+    assert question.owner_id == organisation["pim"].id
+    last = question.events[-1]
+    assert last.kind == "routed" and "Petra Parkeer is not available" in last.payload["reason"]
+    assert tick(app).rerouted_absent == []  # once, not every minute
+
+
+def test_a_question_not_accepted_in_time_goes_to_the_next_expert(app, client, auth, session, organisation, clock):
+    _take_in_by_phone(client, auth)
+    clock.now += timedelta(minutes=59)
+    assert tick(app).rerouted_not_accepted == []
+    clock.now += timedelta(minutes=2)
+    report = tick(app)
+    question = _question(session)
+    assert report.rerouted_not_accepted == [question.reference]
+    assert question.owner_id == organisation["pim"].id
+    assert question.events[-1].payload["reason"] == "not accepted within 60 minutes: handed on"
+
+
+def test_approaching_the_promise_alarms_the_coordinator_once(app, client, auth, session, organisation, clock):
+    _take_in_by_phone(client, auth)
+    auth.login("petra@example.org")
+    auth.post(f"/inbox/questions/{_question(session).reference}/accept")
+    question = _question(session)
+    clock.now = question.due_at - timedelta(minutes=121)
+    assert tick(app).alarmed == []
+    clock.now += timedelta(minutes=2)
+    assert tick(app).alarmed == [question.reference]
+    assert tick(app).alarmed == []
+    escalated = [e for e in _question(session).events if e.kind == "escalated"]
+    assert len(escalated) == 1 and escalated[0].payload["to_user_id"] == organisation["coordinator"].id
+    to = session.scalars(select(Notification.to_email).where(Notification.kind == "escalated")).all()
+    assert sorted(to) == ["cor@example.org", "petra@example.org"]
+
+
+def test_a_customer_reply_to_an_info_request_resumes_the_clock(client, auth, session, organisation, clock):
+    _, tracking = _take_in_by_phone(client, auth, email="jansen@example.org")
+    question = _question(session)
+    due = question.due_at
+    auth.login("petra@example.org")
+    auth.post(f"/inbox/questions/{question.reference}/accept")
+    auth.post(f"/inbox/questions/{question.reference}/ask", {"message": "What is your licence plate?"})
+    auth.logout()
+    assert _question(session).status == "waiting_for_customer"
+
+    clock.now += timedelta(hours=3)
+    page = client.get(tracking).get_data(as_text=True)
+    assert "What is your licence plate?" in page
+    token = csrf_token_from(page)
+    client.post(tracking.split("?")[0], data={"csrf_token": token, "token": tracking.split("token=")[1],
+                                             "action": "reply", "message": "XX-123-Y"})
+    question = _question(session)
+    assert question.status == "accepted"
+    assert question.due_at == due + timedelta(hours=3)
+    assert [e.kind for e in question.events][-3:] == ["info_requested", "customer_viewed", "customer_replied"]
+
+
+def test_the_agent_can_give_the_question_to_another_candidate(client, auth, session, organisation):
+    _take_in_by_phone(client, auth)
+    question = _question(session)
+    auth.login("agent@example.org")
+    response = auth.post(f"/frontoffice/questions/{question.reference}/reassign", {"user_id": organisation["pim"].id})
+    assert response.status_code == 303
+    question = _question(session)
+    assert question.owner_id == organisation["pim"].id
+    assert question.events[-1].payload["reason"] == "picked by the agent"
+
+
+def test_nobody_available_goes_to_the_coordinator(client, auth, session, organisation, clock):
+    for name in ("petra", "pim", "willem"):
+        set_expert_status(session, organisation[name].id, presence="away")
+    session.commit()
+    _take_in_by_phone(client, auth)
+    question = _question(session)
+    assert question.owner_id == organisation["coordinator"].id
+
+
+@pytest.mark.parametrize("body, status, error", [
+    ({"text": "", "channel": "web"}, 422, "invalid_question"),
+    ({"text": "x" * 20_000, "channel": "web"}, 422, "invalid_question"),
+    ({"text": "Hello?", "channel": "pigeon"}, 401, "unauthorized"),
+    ({"text": "Hello?", "channel": "phone"}, 401, "unauthorized"),
+    ({"text": 5, "channel": "web"}, 400, "invalid_field"),
+    ({"text": "Hi", "channel": "web", "customer": "me"}, 400, "invalid_field"),
+    ({"text": "Hi", "channel": "web", "customer": {"email": "nope"}}, 400, "invalid_field"),
+    ({"text": "Hi", "channel": "web", "topic": "space-travel"}, 422, "invalid_question"),
+    ("not an object", 400, "invalid_json"),
+])
+def test_bad_api_intake_gets_a_clear_4xx_and_stores_nothing(client, session, organisation, body, status, error):
+    response = client.post("/api/v1/questions", json=body)
+    assert response.status_code == status
+    assert response.get_json()["error"] == error
+    assert session.scalar(select(func.count()).select_from(Question)) == 0
+    assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_api_intake_with_a_staff_token_and_the_public_web_channel(client, runner, session, organisation):
+    token = runner.invoke(args=["users", "token", "--email", "agent@example.org"]).output.strip()
+    assert client.post("/api/v1/questions", json={"text": "Bin not emptied", "channel": "email"},
+                       headers={"Authorization": "Bearer wrong"}).status_code == 401
+    response = client.post("/api/v1/questions", json={
+        "text": "Bin not emptied on the Kerkstraat", "channel": "email", "topic": "waste",
+        "customer": {"name": "Piet", "email": "piet@example.org"}}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert re.fullmatch(r"VB-2026-\d{6}", body["reference"]) and body["status"] == "routed"
+    assert _question(session).owner_id == organisation["willem"].id
+
+    web = client.post("/api/v1/questions", json={"text": "Where do I park my camper?", "channel": "web"})
+    assert web.status_code == 201
+    assert client.get(web.get_json()["tracking_url"].replace("http://localhost", "")).status_code == 200
+
+
+def test_routing_preview_ranks_experts_with_reasons(client, runner, session, organisation):
+    token = runner.invoke(args=["users", "token", "--email", "agent@example.org"]).output.strip()
+    response = client.post("/api/v1/routing/preview", json={"text": "visitor permit", "topic": "parking"},
+                           headers={"Authorization": f"Bearer {token}"})
+    candidates = response.get_json()["candidates"]
+    assert [c["name"] for c in candidates[:2]] == ["Petra Parkeer", "Pim Parkeer"]
+    assert candidates[0]["available"] is True
+    assert "specialist in Parking" in candidates[0]["reasons"]
+    assert any(r.startswith("available until") for r in candidates[0]["reasons"])
+    assert client.post("/api/v1/routing/preview", json={"text": "x"}).status_code == 401
