@@ -1,0 +1,91 @@
+"""Two people (or two processes) acting on the same question at the same moment: exactly one wins.
+
+Runs on whatever database the suite uses; on PostgreSQL these are two real connections with
+interleaved transactions.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from routing.escalation import run_escalations
+from routing.models import Event, Question
+from routing.questions import NewQuestion, accept_question, answer_question, assign_to_expert, forward_question
+from routing.questions import take_in_question
+from routing.sla import DEFAULT_BUSINESS_HOURS, BusinessHours
+from tests.factories import T0, make_expert
+
+
+@pytest.fixture
+def engine(app):
+    with app.app_context():
+        return db.engine
+
+
+@pytest.fixture
+def routed_question(session):
+    anna = make_expert(session, "Anna Expert")
+    bert = make_expert(session, "Bert Expert")
+    question, _ = take_in_question(session, T0, NewQuestion(text="Is my street gritted tonight?", channel="phone"))
+    assign_to_expert(session, T0, question, anna.id, due_at=T0 + timedelta(days=1), actor_id=None)
+    accept_question(session, T0, question, expert_id=anna.id)
+    session.commit()
+    return question.id, anna, bert
+
+
+def test_answering_and_forwarding_at_once_exactly_one_wins(engine, routed_question):
+    question_id, anna, bert = routed_question
+    with Session(engine) as first, Session(engine) as second:
+        # Both screens show the question as it is now...
+        mine = first.get(Question, question_id)
+        theirs = second.get(Question, question_id)
+        # ...one answers, the other forwards the same version a moment later.
+        answer_question(first, T0 + timedelta(minutes=5), mine, expert_id=anna.id, body="Yes, from 18:00.")
+        first.commit()
+        with pytest.raises(StaleDataError):
+            forward_question(second, T0 + timedelta(minutes=5), theirs, from_id=anna.id, to_id=bert.id,
+                             reason="Bert plans the gritting")
+            second.commit()
+        second.rollback()
+
+    with Session(engine) as check:
+        question = check.get(Question, question_id)
+        assert question.status == "answered" and question.owner_id == anna.id
+        kinds = check.scalars(select(Event.kind).where(Event.question_id == question_id).order_by(Event.id)).all()
+        assert kinds == ["received", "routed", "accepted", "answered"]
+
+
+def test_two_schedulers_running_at_once_fire_each_alarm_exactly_once(engine, session):
+    anna = make_expert(session, "Anna Expert")
+    for n in range(20):
+        question, _ = take_in_question(session, T0, NewQuestion(text=f"Question {n}", channel="phone"))
+        assign_to_expert(session, T0, question, anna.id, due_at=T0 + timedelta(hours=3), actor_id=None)
+        accept_question(session, T0, question, expert_id=anna.id)
+    session.commit()
+    hours = BusinessHours(DEFAULT_BUSINESS_HOURS)
+    late = T0 + timedelta(hours=2)  # inside the two-hour alarm window of every question
+    start = threading.Barrier(2)
+    reports = []
+
+    def scheduler():
+        with Session(engine) as own:
+            start.wait()
+            reports.append(run_escalations(own, late, search=None, hours=hours))
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sum(len(r.alarmed) for r in reports) == 20
+    with Session(engine) as check:
+        per_question = check.execute(select(Event.question_id, func.count()).where(Event.kind == "escalated")
+                                     .group_by(Event.question_id)).all()
+    assert len(per_question) == 20 and all(count == 1 for _, count in per_question)
