@@ -7,6 +7,8 @@ ROLES = ("anonymous", "agent", "expert", "editor", "admin")
 PAGES = {
     "/": None,
     "/api/v1/health": None,
+    "/ask": None,
+    "/frontoffice/questions/new": {"agent"},
     "/frontoffice/": {"agent"},
     "/inbox/": {"expert"},
     "/editor/": {"editor"},

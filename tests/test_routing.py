@@ -231,3 +231,26 @@ def test_routing_preview_ranks_experts_with_reasons(client, runner, session, org
     assert "specialist in Parking" in candidates[0]["reasons"]
     assert any(r.startswith("available until") for r in candidates[0]["reasons"])
     assert client.post("/api/v1/routing/preview", json={"text": "x"}).status_code == 401
+
+
+def test_a_customer_who_finds_nothing_asks_and_follows_the_question(client, session, organisation):
+    page = client.get("/?q=camper+parking+on+the+dyke").get_data(as_text=True)
+    assert "/ask?q=camper+parking+on+the+dyke" in page
+    form = client.get("/ask?q=camper+parking+on+the+dyke").get_data(as_text=True)
+    assert "camper parking on the dyke</textarea>" in form
+    response = client.post("/ask", data={"csrf_token": csrf_token_from(form), "text": "Can I park my camper on the dyke?",
+                                         "topic": "parking", "name": "Kees", "email": "kees@example.org"})
+    assert response.status_code == 200
+    confirmation = response.get_data(as_text=True)
+    tracking = re.search(r'href="http://localhost(/track/VB-\d{4}-\d{6}\?token=[\w-]+)"', confirmation).group(1)
+    assert "Your question is with a Parking specialist." in client.get(tracking).get_data(as_text=True)
+    question = _question(session)
+    assert (question.channel, question.owner_id) == ("web", organisation["petra"].id)
+
+
+def test_the_ask_form_refuses_an_empty_question_and_stores_nothing(client, session, organisation):
+    form = client.get("/ask").get_data(as_text=True)
+    response = client.post("/ask", data={"csrf_token": csrf_token_from(form), "text": "  "})
+    assert response.status_code == 400
+    assert "Please describe the question." in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Question)) == 0
