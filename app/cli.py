@@ -111,6 +111,21 @@ def tick_command() -> None:
                f"(not accepted); alarmed {len(report.alarmed)}.")
 
 
+@routing_cli.command("import-history")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def import_history_command(file) -> None:
+    """Load past answered questions (JSON Lines) so routing learns who knows what."""
+    from routing.history import import_history
+
+    lines = file.readlines()
+    with click.progressbar(length=len(lines), label="Importing history") as bar:
+        report = import_history(db.session, lines, progress=lambda n: bar.update(n - bar.pos))
+    for number, message in report.errors:
+        click.echo(f"line {number}: {message}", err=True)
+    click.echo(f"Imported {report.imported} answered questions and {report.people_created} new experts; "
+               f"skipped {len(report.errors)} invalid lines.")
+
+
 def _demo_password() -> str:
     return current_app.config["DEMO_PASSWORD"]
 

@@ -132,8 +132,8 @@ def expertise_reasons(e: Expertise, now: datetime) -> list[str]:
     if e.similar_answers:
         reasons.append(f"answered {e.similar_answers} similar question{'s' if e.similar_answers != 1 else ''}, "
                        f"latest {_ago(now, e.latest_similar)}")
-    elif e.answers:
-        reasons.append(f"{e.answers} answer{'s' if e.answers != 1 else ''} so far, latest {_ago(now, e.latest_answer)}")
+    if e.answers:
+        reasons.append(f"{e.answers} answer{'s' if e.answers != 1 else ''} in all, latest {_ago(now, e.latest_answer)}")
     if e.topic_answers:
         reasons.append(f"{e.topic_answers} answer{'s' if e.topic_answers != 1 else ''} in this topic")
     if not reasons:

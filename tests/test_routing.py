@@ -1,6 +1,7 @@
 """Routing scenarios through the real app: every question gets an owner, a promise and a visible route."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.background import tick
 from routing.availability import add_absence, set_expert_status
+from knowledge.models import User
 from routing.models import Event, Notification, Question, RoutingPolicy
 from tests.conftest import csrf_token_from
 from tests.factories import make_expert, make_topic, make_user
@@ -254,3 +256,31 @@ def test_the_ask_form_refuses_an_empty_question_and_stores_nothing(client, sessi
     assert response.status_code == 400
     assert "Please describe the question." in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Question)) == 0
+
+
+def test_imported_history_teaches_the_expertise_map(client, runner, session, tmp_path, organisation):
+    lines = [
+        {"question_id": 1, "created": "2026-02-20T10:00:00Z", "title": "Can I rent out my parking spot?",
+         "text": "I own a garage box.", "tags": ["parking-rental"],
+         "answers": [{"user_id": 77, "created": "2026-02-20T12:00:00Z", "accepted": True, "text": "Yes, privately."},
+                     {"user_id": 78, "created": "2026-02-20T11:00:00Z", "accepted": False, "text": "No idea"}]},
+        {"question_id": 2, "created": "2026-02-25T09:00:00Z", "title": "Renting my parking place to a neighbour",
+         "tags": ["parking-rental"],
+         "answers": [{"user_id": 77, "created": "2026-02-25T10:00:00Z", "accepted": True, "text": "That is allowed."}]},
+        {"question_id": 3, "created": "not a date", "title": "Broken", "answers": [{"user_id": 1, "text": "x"}]},
+        {"question_id": 4, "created": "2026-02-25T09:00:00Z", "title": "No answers", "answers": []},
+    ]
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    result = runner.invoke(args=["routing", "import-history", str(path)])
+    assert "Imported 2 answered questions and 1 new experts; skipped 2 invalid lines." in result.output
+    assert "line 3: " in result.output and "line 4: " in result.output
+
+    imported = session.scalar(select(User).where(User.email == "history-77@imported.invalid"))
+    assert imported.roles == {"expert"} and imported.password_hash is None
+    token = runner.invoke(args=["users", "token", "--email", "agent@example.org"]).output.strip()
+    candidates = client.post("/api/v1/routing/preview", json={"text": "rent out my parking spot"},
+                             headers={"Authorization": f"Bearer {token}"}).get_json()["candidates"]
+    mine = next(c for c in candidates if c["user_id"] == imported.id)
+    assert "2 answers in all, latest 4 days ago" in mine["reasons"]  # 25 Feb 10:00 → 2 Mar 09:30
+    assert mine["score"] > 0 and mine["available"] is False  # knows it, but has no working hours set
