@@ -17,12 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from knowledge.models import Topic, User, UserRole
 from routing.errors import RoutingError
-from routing.models import DeclaredExpertise
+from routing.models import DeclaredExpertise, Question
 
 TAU = 0.1  # width of the similarity kernel
 SIMILAR_HALF_LIFE_DAYS = 14.0
@@ -146,3 +148,41 @@ def _ago(now: datetime, then: datetime | None) -> str:
         return "never"
     days = int((now - then).total_seconds() // 86400)
     return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
+
+
+def forget_expertise(session: Session, user_id: int, topic_id: int) -> None:
+    row = session.get(DeclaredExpertise, (user_id, topic_id))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+@dataclass(frozen=True)
+class ExpertProfile:
+    """One line of the expertise map as admins see it."""
+
+    user_id: int
+    name: str
+    declared: list[tuple[str, int]]  # (topic path, level)
+    learned: list[tuple[str, int]]  # (topic path, answers in the last LEARNED_WINDOW_DAYS), most first
+
+
+LEARNED_WINDOW_DAYS = 90
+
+
+def expertise_map(session: Session, now: datetime) -> list[ExpertProfile]:
+    experts = session.scalars(select(User).join(UserRole).where(UserRole.role == "expert", User.active.is_(True))
+                              .order_by(User.name)).all()
+    declared: dict[int, list[tuple[str, int]]] = {}
+    for row in session.scalars(select(DeclaredExpertise)):
+        declared.setdefault(row.user_id, []).append((row.topic.path, row.level))
+    learned: dict[int, list[tuple[str, int]]] = {}
+    rows = session.execute(
+        select(Question.answered_by_id, Topic, func.count())
+        .join(Topic, Question.topic_id == Topic.id)
+        .where(Question.answered_at >= now - timedelta(days=LEARNED_WINDOW_DAYS))
+        .group_by(Question.answered_by_id, Topic.id).order_by(func.count().desc())).all()
+    for user_id, topic, count in rows:
+        learned.setdefault(user_id, []).append((topic.path, count))
+    return [ExpertProfile(user_id=u.id, name=u.name, declared=sorted(declared.get(u.id, [])),
+                          learned=learned.get(u.id, [])) for u in experts]

@@ -72,3 +72,19 @@ def promise_for(session: Session, topic: Topic | None, priority: str = "normal")
 
 def due_at_for(now: datetime, promise: Promise, hours: BusinessHours) -> datetime:
     return hours.add(now, promise.answer_within_business_hours)
+
+
+def set_policy(session: Session, *, topic_id: int | None, accept_within_minutes: int, answer_within_hours: int,
+               escalate_before_minutes: int, coordinator_id: int | None) -> RoutingPolicy:
+    """Create or change the policy of a topic (None: the organisation's default)."""
+    policy = session.scalar(select(RoutingPolicy).where(
+        RoutingPolicy.topic_id.is_(None) if topic_id is None else RoutingPolicy.topic_id == topic_id))
+    if policy is None:
+        policy = RoutingPolicy(topic_id=topic_id)
+        session.add(policy)
+    policy.accept_within_minutes = accept_within_minutes
+    policy.answer_within_hours = answer_within_hours
+    policy.escalate_before_minutes = escalate_before_minutes
+    policy.coordinator_id = coordinator_id
+    session.flush()
+    return policy

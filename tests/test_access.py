@@ -16,6 +16,8 @@ PAGES = {
     "/admin/": {"admin"},
     "/admin/users/new": {"admin"},
     "/admin/topics": {"admin"},
+    "/admin/experts": {"admin"},
+    "/admin/policies": {"admin"},
 }
 
 

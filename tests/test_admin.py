@@ -78,3 +78,52 @@ def test_an_admin_post_without_csrf_token_is_refused(client, auth, session, peop
     response = client.post("/admin/users/new", data={"email": "x@example.org", "name": "X", "roles": ["agent"]})
     assert response.status_code == 400
     assert _count_users(session) == before
+
+
+def test_an_admin_declares_expertise_and_plans_an_absence_which_routing_then_uses(client, auth, session, people):
+    from datetime import timedelta
+
+    from routing.models import Absence, DeclaredExpertise
+    from tests.factories import make_topic
+
+    topic = make_topic(session, "permits", "Permits")
+    expert = people["expert"]
+    auth.login(people["admin"].email)
+    page = client.get(f"/admin/experts/{expert.id}").get_data(as_text=True)
+    assert "Declared expertise" in page
+    response = auth.post(f"/admin/experts/{expert.id}", {"form": "expertise", "x-topic": str(topic.id), "x-level": "3",
+                                                         "x-csrf_token": auth.csrf_token})
+    assert response.status_code == 303
+    assert session.get(DeclaredExpertise, (expert.id, topic.id)).level == 3
+    response = auth.post(f"/admin/experts/{expert.id}", {"form": "absence", "b-starts": "2026-03-10",
+                                                         "b-ends": "2026-03-12", "b-reason": "holiday",
+                                                         "b-csrf_token": auth.csrf_token})
+    assert response.status_code == 303
+    absence = session.scalar(select(Absence))
+    assert absence.ends_at - absence.starts_at == timedelta(days=3)
+    assert "Permits (3)" in client.get("/admin/experts").get_data(as_text=True)
+
+
+def test_an_absence_that_ends_before_it_starts_is_refused(client, auth, session, people):
+    from routing.models import Absence
+
+    auth.login(people["admin"].email)
+    response = auth.post(f"/admin/experts/{people['expert'].id}", {
+        "form": "absence", "b-starts": "2026-03-12", "b-ends": "2026-03-10", "b-csrf_token": auth.csrf_token})
+    assert response.status_code == 400
+    assert "must start before it ends" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Absence)) == 0
+
+
+def test_an_admin_sets_the_promise_for_a_topic(client, auth, session, people):
+    from routing.models import RoutingPolicy
+    from tests.factories import make_topic
+
+    topic = make_topic(session, "taxes", "Taxes")
+    auth.login(people["admin"].email)
+    response = auth.post("/admin/policies", {"topic": str(topic.id), "accept_within_minutes": "30",
+                                             "answer_within_hours": "8", "escalate_before_minutes": "60",
+                                             "coordinator": str(people["expert"].id)})
+    assert response.status_code == 303
+    policy = session.scalar(select(RoutingPolicy))
+    assert (policy.topic_id, policy.answer_within_hours, policy.coordinator_id) == (topic.id, 8, people["expert"].id)

@@ -1,10 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
+                     SelectMultipleField, StringField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from knowledge.models import ROLES
+from routing.models import PRESENCES
 
 
 class RolesField(SelectMultipleField):
@@ -22,3 +24,30 @@ class NewPersonForm(PersonForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Initial password", validators=[
         Optional(), Length(min=10, max=200, message="A password has at least 10 characters.")])
+
+
+class ExpertiseForm(FlaskForm):
+    topic = SelectField("Topic", choices=[])
+    level = SelectField("Level", choices=[SelectChoice("1", "1 – basic"), SelectChoice("2", "2 – good"),
+                                          SelectChoice("3", "3 – specialist")], default="2")
+
+
+class AvailabilityForm(FlaskForm):
+    presence = SelectField("Presence", choices=[SelectChoice(p) for p in PRESENCES])
+    capacity = IntegerField("Capacity (open questions at most)", validators=[InputRequired(), NumberRange(0, 200)])
+
+
+class AbsenceForm(FlaskForm):
+    starts = DateField("From", validators=[InputRequired()])
+    ends = DateField("Until (inclusive)", validators=[InputRequired()])
+    reason = StringField("Reason", validators=[Optional(), Length(max=40)])
+
+
+class PolicyForm(FlaskForm):
+    topic = SelectField("Topic", choices=[])
+    accept_within_minutes = IntegerField("Accept within (minutes)", validators=[InputRequired(), NumberRange(1, 10_000)])
+    answer_within_hours = IntegerField("Answer within (business hours)", validators=[InputRequired(),
+                                                                                      NumberRange(1, 2_000)])
+    escalate_before_minutes = IntegerField("Alarm before due (minutes)", validators=[InputRequired(),
+                                                                                      NumberRange(0, 10_000)])
+    coordinator = SelectField("Coordinator", choices=[])

@@ -1,13 +1,22 @@
-from flask import abort, flash, redirect, render_template, url_for
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from app.admin import bp
-from app.admin.forms import NewPersonForm, PersonForm
+from app.admin.forms import AbsenceForm, AvailabilityForm, ExpertiseForm, NewPersonForm, PersonForm, PolicyForm
 from app.auth.session import hash_password
 from app.extensions import db
 from app.web import now
-from knowledge.models import Topic, User
+from knowledge.models import Topic, User, UserRole
 from knowledge.people import InvalidPerson, create_user, update_person
+from routing.availability import add_absence, set_expert_status
+from routing.errors import RoutingError
+from routing.expertise import declare_expertise, expertise_map, forget_expertise
+from routing.models import Absence, DeclaredExpertise, ExpertStatus, RoutingPolicy
+from routing.sla import DEFAULT_TIMEZONE, set_policy
 
 
 @bp.route("/")
@@ -58,3 +67,75 @@ def edit_user(user_id: int):
 def topics():
     roots = db.session.scalars(select(Topic).where(Topic.parent_id.is_(None)).order_by(Topic.name)).all()
     return render_template("admin/topics.html", roots=roots)
+
+
+@bp.route("/experts")
+def experts():
+    return render_template("admin/experts.html", profiles=expertise_map(db.session, now()))
+
+
+@bp.route("/experts/<int:user_id>", methods=["GET", "POST"])
+def expert(user_id: int):
+    person = db.session.get(User, user_id)
+    if person is None or not person.has_role("expert"):
+        abort(404)
+    status = db.session.get(ExpertStatus, user_id)
+    forms = {"expertise": ExpertiseForm(prefix="x"), "availability": AvailabilityForm(prefix="a", obj=status),
+             "absence": AbsenceForm(prefix="b")}
+    forms["expertise"].topic.choices = _topic_choices()
+    which = request.form.get("form")
+    if which in forms and forms[which].validate_on_submit():
+        try:
+            _save_expert_form(which, forms[which], person)
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for("admin.expert", user_id=user_id), 303)
+        except RoutingError as error:
+            db.session.rollback()
+            forms[which].form_errors.append(str(error))
+    if which == "forget":
+        forget_expertise(db.session, user_id, request.form.get("topic_id", type=int) or 0)
+        db.session.commit()
+        return redirect(url_for("admin.expert", user_id=user_id), 303)
+    absences = db.session.scalars(select(Absence).where(Absence.user_id == user_id, Absence.ends_at > now())
+                                  .order_by(Absence.starts_at)).all()
+    declared = db.session.scalars(select(DeclaredExpertise).where(DeclaredExpertise.user_id == user_id)).all()
+    status_code = 400 if any(f.errors or f.form_errors for f in forms.values()) else 200
+    return render_template("admin/expert.html", person=person, forms=forms, absences=absences,
+                           declared=declared), status_code
+
+
+def _save_expert_form(which: str, form, person: User) -> None:
+    if which == "expertise":
+        declare_expertise(db.session, person.id, int(form.topic.data), int(form.level.data))
+    elif which == "availability":
+        set_expert_status(db.session, person.id, capacity=form.capacity.data, presence=form.presence.data)
+    else:
+        zone = ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
+        starts = datetime.combine(form.starts.data, time.min, zone)
+        ends = datetime.combine(form.ends.data + timedelta(days=1), time.min, zone)
+        add_absence(db.session, person.id, starts_at=starts, ends_at=ends, reason=form.reason.data or "")
+
+
+@bp.route("/policies", methods=["GET", "POST"])
+def policies():
+    form = PolicyForm()
+    form.topic.choices = [SelectChoice("", "Organisation default")] + _topic_choices()
+    experts = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "expert").order_by(User.name))
+    form.coordinator.choices = [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.name) for u in experts]
+    if form.validate_on_submit():
+        set_policy(db.session, topic_id=int(form.topic.data) if form.topic.data else None,
+                   accept_within_minutes=form.accept_within_minutes.data,
+                   answer_within_hours=form.answer_within_hours.data,
+                   escalate_before_minutes=form.escalate_before_minutes.data,
+                   coordinator_id=int(form.coordinator.data) if form.coordinator.data else None)
+        db.session.commit()
+        flash("Policy saved.", "success")
+        return redirect(url_for("admin.policies"), 303)
+    rows = db.session.scalars(select(RoutingPolicy)).all()
+    return render_template("admin/policies.html", form=form, policies=rows), 400 if form.errors else 200
+
+
+def _topic_choices():
+    topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
+    return [SelectChoice(str(t.id), t.path) for t in topics]
