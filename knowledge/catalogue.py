@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,12 +37,23 @@ def public_articles_by_topic(session: Session) -> list[tuple[Topic, list[Article
     return sorted(((roots[i], groups[i]) for i in groups), key=lambda pair: pair[0].name)
 
 
-def articles_by_status(session: Session) -> dict[str, list[Article]]:
-    """Every article that is not archived, by status, oldest change first: the editor's queue."""
+def articles_by_status(session: Session, topic_slug: str | None = None) -> dict[str, list[Article]]:
+    """Every article by status, oldest change first (the editor's queue), optionally for one topic."""
     grouped: dict[str, list[Article]] = {s: [] for s in ARTICLE_STATUSES}
-    for article in session.scalars(select(Article).order_by(Article.updated_at, Article.id)):
+    query = select(Article).order_by(Article.updated_at, Article.id)
+    if topic_slug:
+        query = query.where(Article.topics.any(Topic.slug == topic_slug))
+    for article in session.scalars(query):
         grouped[article.status].append(article)
     return grouped
+
+
+def needing_attention(session: Session, today: date) -> tuple[list[Article], list[Article]]:
+    """Published articles past their review date, and those readers flagged."""
+    due = session.scalars(select(Article).where(Article.status == "published", Article.review_by < today)
+                          .order_by(Article.review_by)).all()
+    flagged = session.scalars(select(Article).where(Article.flagged_at.is_not(None)).order_by(Article.flagged_at)).all()
+    return list(due), list(flagged)
 
 
 def article_counts(session: Session) -> dict[str, int]:

@@ -138,6 +138,11 @@ class Article(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when readers keep saying it did not help, or by an editor; cleared by a new review.
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    flag_reason: Mapped[str | None] = mapped_column(String(300))
+    # An editor's comment when sending a draft back to its writer.
+    review_comment: Mapped[str | None] = mapped_column(Text)
     # Bumped on every save; two editors saving the same version at once cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -192,3 +197,15 @@ class DocumentVector(Base):
     model: Mapped[str] = mapped_column(String(60), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(32))
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ArticleFeedback(Base):
+    """One "was this helpful?" answer from a reader of a published article."""
+
+    __tablename__ = "article_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(String(1000), default="")

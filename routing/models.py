@@ -55,6 +55,11 @@ EVENT_KINDS = (
     "reopened",
     "customer_viewed",
     "customer_rated",
+    # editorial steps, on articles: how knowledge grew
+    "published",
+    "sent_back",
+    "merged",
+    "flagged",
 )
 PRESENCES = ("available", "busy", "away")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

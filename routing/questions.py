@@ -18,6 +18,7 @@ from knowledge.fulltext import without_control_characters
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
 from routing.errors import InvalidQuestion, WrongState
+from routing.editorial import capture_answer
 from routing.events import record_event
 from routing.notifications import notify, notify_user
 from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
@@ -163,6 +164,8 @@ def answer_question(session: Session, now: datetime, question: Question, *, expe
     record_event(session, now, "answered", question=question, actor_id=expert_id, worth_keeping=worth_keeping)
     notify(session, now, "answered", question, question.customer_email)
     session.flush()
+    if worth_keeping:
+        capture_answer(session, now, question, actor_id=expert_id)
     return question
 
 

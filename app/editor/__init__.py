@@ -6,4 +6,4 @@ from app.web import require_role
 bp = Blueprint("editor", __name__)
 bp.before_request(require_role("editor"))
 
-from app.editor import routes  # noqa: E402,F401
+from app.editor import routes, routes_workflow  # noqa: E402,F401

@@ -8,21 +8,37 @@ from app.editor.forms import ArticleForm
 from app.extensions import db
 from app.web import now
 from knowledge.articles import ArticleDraft, create_article, save_article
-from knowledge.catalogue import articles_by_status
+from app.search import search_service
+from knowledge.catalogue import articles_by_status, needing_attention
+from knowledge.feedback import feedback_counts
 from knowledge.errors import EditConflict, InvalidArticle
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
 from knowledge.revisions import diff_revisions, restore_revision, revision
+from routing.editorial import possible_duplicates, source_questions
 
 
 @bp.route("/")
 def home():
-    return render_template("editor/home.html", queue=articles_by_status(db.session))
+    topic = request.args.get("topic") or None
+    queue = articles_by_status(db.session, topic)
+    due, flagged = needing_attention(db.session, now().date())
+    counts = feedback_counts(db.session, [a.id for a in queue["published"]])
+    topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
+    return render_template("editor/home.html", queue=queue, due=due, flagged=flagged, counts=counts, topics=topics,
+                           topic=topic)
 
 
 @bp.route("/articles/<int:article_id>")
 def article(article_id: int):
-    return render_template("editor/article.html", article=_article_or_404(article_id))
+    found = _article_or_404(article_id)
+    duplicates = []
+    if found.status in ("draft", "in_review"):
+        scores = dict(possible_duplicates(search_service(), found))
+        duplicates = [(db.session.get(Article, i), score) for i, score in scores.items()]
+    return render_template("editor/article.html", article=found, duplicates=duplicates,
+                           sources=source_questions(db.session, found),
+                           feedback=feedback_counts(db.session, [found.id]).get(found.id, (0, 0)))
 
 
 @bp.route("/articles/new", methods=["GET", "POST"])

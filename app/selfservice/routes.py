@@ -6,6 +6,7 @@ from app.selfservice import bp
 from app.questions_form import QuestionForm
 from app.web import business_hours, now, staff_role
 from knowledge.catalogue import public_articles_by_topic, readable_article
+from routing.editorial import give_feedback
 from routing.errors import RoutingError
 from routing.intake import take_in_and_route
 from routing.questions import find_by_reference_and_token, rate_answer, record_customer_reply
@@ -109,3 +110,13 @@ def _customer_action(question, token: str):
         db.session.rollback()
         flash(str(error), "danger")
     return redirect(url_for("selfservice.track", reference=question.reference, token=token), 303)
+
+
+@bp.route("/articles/<int:article_id>/feedback", methods=["POST"])
+def feedback(article_id: int):
+    found = readable_article(db.session, article_id, staff=_is_staff()) or abort(404)
+    give_feedback(db.session, now(), found, helpful=request.form.get("helpful") == "yes",
+                  comment=request.form.get("comment", ""))
+    db.session.commit()
+    flash("Thank you for telling us.", "success")
+    return redirect(url_for("selfservice.article", article_id=article_id), 303)

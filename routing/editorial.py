@@ -1,0 +1,117 @@
+"""The editorial process: answers become draft articles, editors merge, publish or send back.
+
+Text and revisions are `knowledge/`'s; this module adds the process around them — the link to the
+source question and an event for every capture, merge, publish, send-back and flag — so process
+memory shows how knowledge grew.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.articles import ArticleDraft, create_article, save_article
+from knowledge.errors import InvalidArticle
+from knowledge.feedback import record_feedback
+from knowledge.models import Article
+from knowledge.search import SearchService
+from routing.events import record_event
+from routing.models import Question, QuestionArticle
+
+TITLE_CHARS = 160
+
+
+def capture_answer(session: Session, now: datetime, question: Question, *, actor_id: int | None) -> Article:
+    """The answered question as a draft article, linked both ways to where it came from."""
+    if question.status not in ("answered", "closed") or not question.answer:
+        raise InvalidArticle("Only an answered question can become an article.")
+    existing = captured_article(session, question)
+    if existing is not None:
+        return existing
+    article = create_article(session, now, ArticleDraft(
+        title=_title_from(question.text), body=question.answer,
+        topic_slugs=(question.topic.slug,) if question.topic else (), audience="internal",
+        language=question.language, status="draft", note=f"captured from {question.reference}",
+    ), author_id=question.answered_by_id)
+    session.add(QuestionArticle(question=question, article=article, relation="captured"))
+    record_event(session, now, "captured_as_article", question=question, article_id=article.id, actor_id=actor_id)
+    session.flush()
+    return article
+
+
+def captured_article(session: Session, question: Question) -> Article | None:
+    return session.scalar(select(Article).join(QuestionArticle, QuestionArticle.article_id == Article.id).where(
+        QuestionArticle.question_id == question.id, QuestionArticle.relation == "captured"))
+
+
+def source_questions(session: Session, article: Article) -> list[Question]:
+    """The questions an article was captured from or merged with: its other direction of the link."""
+    return list(session.scalars(select(Question).join(QuestionArticle).where(
+        QuestionArticle.article_id == article.id, QuestionArticle.relation.in_(("captured", "merged")))
+        .order_by(Question.id)))
+
+
+def possible_duplicates(search: SearchService, article: Article, k: int = 5) -> list[tuple[int, float]]:
+    """Published articles most alike to this one, as (article id, similarity), for the editor to merge into."""
+    found = search.similar_documents(f"{article.title}\n{article.body}", kinds=("article",), k=k + 1)
+    return [(i, score) for kind, i, score in found if i != article.id][:k]
+
+
+def merge_into(session: Session, now: datetime, draft: Article, target: Article, *, editor_id: int) -> Article:
+    """Fold a draft into an existing article: a new revision of the target, the draft archived,
+    the draft's source questions linked to the target."""
+    if draft.id == target.id:
+        raise InvalidArticle("An article cannot be merged into itself.")
+    if target.status == "archived":
+        raise InvalidArticle("Merge into a live article, not an archived one.")
+    save_article(session, now, target, ArticleDraft(
+        title=target.title, body=f"{target.body.rstrip()}\n\n{draft.body.strip()}\n",
+        topic_slugs=tuple(t.slug for t in target.topics), audience=target.audience, language=target.language,
+        status=target.status, note=f"merged draft #{draft.id}: {draft.title[:200]}",
+    ), author_id=editor_id)
+    save_article(session, now, draft, ArticleDraft(
+        title=draft.title, body=draft.body, topic_slugs=tuple(t.slug for t in draft.topics), audience=draft.audience,
+        language=draft.language, status="archived", note=f"merged into #{target.id}",
+    ), author_id=editor_id)
+    for question in source_questions(session, draft):
+        session.add(QuestionArticle(question=question, article=target, relation="merged"))
+    record_event(session, now, "merged", article_id=target.id, actor_id=editor_id, draft_id=draft.id)
+    session.flush()
+    return target
+
+
+def publish(session: Session, now: datetime, article: Article, *, editor_id: int, audience: str) -> Article:
+    save_article(session, now, article, ArticleDraft(
+        title=article.title, body=article.body, topic_slugs=tuple(t.slug for t in article.topics), audience=audience,
+        language=article.language, status="published", note=f"published ({audience})",
+    ), author_id=editor_id)
+    article.flagged_at = None
+    article.flag_reason = None
+    article.review_comment = None
+    record_event(session, now, "published", article_id=article.id, actor_id=editor_id, audience=audience)
+    session.flush()
+    return article
+
+
+def send_back(session: Session, now: datetime, article: Article, *, editor_id: int, comment: str) -> Article:
+    if not (comment or "").strip():
+        raise InvalidArticle("Say what should change, so the writer knows.")
+    save_article(session, now, article, ArticleDraft(
+        title=article.title, body=article.body, topic_slugs=tuple(t.slug for t in article.topics),
+        audience=article.audience, language=article.language, status="draft", note="sent back",
+    ), author_id=editor_id)
+    article.review_comment = comment.strip()
+    record_event(session, now, "sent_back", article_id=article.id, actor_id=editor_id, comment=comment.strip())
+    session.flush()
+    return article
+
+
+def give_feedback(session: Session, now: datetime, article: Article, *, helpful: bool, comment: str = "") -> None:
+    if record_feedback(session, now, article, helpful=helpful, comment=comment):
+        record_event(session, now, "flagged", article_id=article.id, reason=article.flag_reason)
+
+
+def _title_from(text: str) -> str:
+    first = " ".join(text.split())
+    return first if len(first) <= TITLE_CHARS else first[:TITLE_CHARS].rsplit(" ", 1)[0] + " …"

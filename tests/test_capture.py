@@ -1,0 +1,135 @@
+"""Answers become knowledge: captured as drafts, merged or published by editors, found again."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from knowledge.models import Article
+from routing.models import Event, QuestionArticle
+from routing.questions import NewQuestion, accept_question, answer_question, assign_to_expert, take_in_question
+from tests.factories import T0, make_article, make_expert, make_topic
+
+
+def _answered(session, expert, text, answer, *, keep=True, topic="parking"):
+    question, _ = take_in_question(session, T0, NewQuestion(text=text, channel="phone", topic_slug=topic))
+    assign_to_expert(session, T0, question, expert.id, due_at=T0 + timedelta(days=1), actor_id=None)
+    accept_question(session, T0, question, expert_id=expert.id)
+    answer_question(session, T0 + timedelta(hours=1), question, expert_id=expert.id, body=answer, worth_keeping=keep)
+    session.commit()
+    return question
+
+
+@pytest.mark.model
+def test_a_kept_answer_is_captured_merged_and_then_found_for_a_paraphrase(app, client, auth, session, people):
+    app.config["SEARCH_EMBEDDERS"] = {"en": "minilm", "nl": "minilm"}
+    make_topic(session, "parking", "Parking")
+    petra = make_expert(session, "Petra Parkeer", knows={"parking": 3})
+    target = make_article(session, "Parking permits for residents",
+                          "Residents apply for a parking permit online with DigiD.", topics=("parking",))
+    question = _answered(session, petra, "Can my carer park in front of my house with my resident permit?",
+                         "Yes. Request a **care permit** next to your resident permit; it costs € 25 a year.")
+
+    # Kept: a draft article exists at once, linked both ways, and the question is already searchable.
+    link = session.scalar(select(QuestionArticle).where(QuestionArticle.relation == "captured"))
+    draft = session.get(Article, link.article_id)
+    assert (draft.status, draft.audience, [t.slug for t in draft.topics]) == ("draft", "internal", ["parking"])
+    auth.login(people["editor"].email)
+    staff_hits = client.get("/api/v1/search", query_string={"q": "carer park resident permit"}).get_json()["results"]
+    assert any(h["kind"] == "question" and h["id"] == question.id for h in staff_hits)
+
+    # The editor sees the existing article as a likely duplicate and merges into it.
+    page = client.get(f"/editor/articles/{draft.id}").get_data(as_text=True)
+    assert "Parking permits for residents" in page and "Merge into this" in page
+    assert auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id}).status_code == 303
+    session.expire_all()
+    merged = session.get(Article, target.id)
+    assert "care permit" in merged.body and len(merged.revisions) == 2
+    assert session.get(Article, draft.id).status == "archived"
+    assert session.scalar(select(QuestionArticle).where(QuestionArticle.relation == "merged")).article_id == target.id
+    auth.logout()
+
+    # A customer asks the same thing in other words and finds the merged public article.
+    hits = client.get("/api/v1/search",
+                      query_string={"q": "someone who looks after me needs to park near my home"}).get_json()["results"]
+    assert hits[0]["id"] == target.id
+    kinds = session.scalars(select(Event.kind).where(Event.kind.in_(("captured_as_article", "merged")))).all()
+    assert sorted(kinds) == ["captured_as_article", "merged"]
+
+
+def test_an_editor_captures_any_answered_question_and_publishes_it(client, auth, session, people):
+    make_topic(session, "parking", "Parking")
+    petra = make_expert(session, "Petra Parkeer")
+    question = _answered(session, petra, "Is parking free on Sundays?", "Yes, everywhere except the centre.",
+                         keep=False)
+    auth.login(people["editor"].email)
+    response = auth.post(f"/editor/capture/{question.id}")
+    assert response.status_code == 303
+    article = session.scalar(select(Article))
+    assert auth.post(f"/editor/articles/{article.id}/publish", {"audience": "public"}).status_code == 303
+    session.expire_all()
+    article = session.get(Article, article.id)
+    assert (article.status, article.audience) == ("published", "public")
+    assert article.review_by is not None
+    assert client.get("/api/v1/search?q=sundays").get_json()["results"][0]["id"] == article.id
+    events = session.scalars(select(Event.kind).where(Event.article_id == article.id).order_by(Event.id)).all()
+    assert events == ["captured_as_article", "published"]
+
+
+def test_sending_back_needs_a_comment_and_returns_the_draft(client, auth, session, people):
+    draft = make_article(session, "Half-written", "Todo", status="in_review")
+    auth.login(people["editor"].email)
+    auth.post(f"/editor/articles/{draft.id}/send-back", {"comment": ""})
+    session.expire_all()
+    assert session.get(Article, draft.id).status == "in_review"
+    auth.post(f"/editor/articles/{draft.id}/send-back", {"comment": "Add the fees"})
+    session.expire_all()
+    article = session.get(Article, draft.id)
+    assert (article.status, article.review_comment) == ("draft", "Add the fees")
+
+
+def test_agents_and_experts_cannot_capture_publish_or_merge(client, auth, session, people):
+    draft = make_article(session, "Draft", "x", status="draft")
+    target = make_article(session, "Target", "y")
+    petra = make_expert(session, "Petra Parkeer")
+    make_topic(session, "parking")
+    question = _answered(session, petra, "Q?", "A.", keep=False)
+    for role in ("agent", "expert"):
+        auth.login(people[role].email)
+        assert auth.post(f"/editor/articles/{draft.id}/publish", {"audience": "public"}).status_code == 403
+        assert auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id}).status_code == 403
+        assert auth.post(f"/editor/capture/{question.id}").status_code == 403
+        auth.logout()
+    session.expire_all()
+    assert session.get(Article, draft.id).status == "draft"
+    assert session.scalar(select(func.count()).select_from(Article)) == 2
+
+
+def test_repeated_unhelpful_feedback_flags_the_article_for_editors(client, auth, session, people):
+    article = make_article(session, "Dog tax rates", "€ 98.")
+    page = client.get(f"/articles/{article.id}").get_data(as_text=True)
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(page)
+    for helpful in ("yes", "no", "no", "no"):
+        assert client.post(f"/articles/{article.id}/feedback",
+                           data={"csrf_token": token, "helpful": helpful}).status_code == 303
+    session.expire_all()
+    flagged = session.get(Article, article.id)
+    assert flagged.flagged_at is not None and "3 readers said it did not help (1 said it did)" in flagged.flag_reason
+    assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "flagged")) == 1
+    auth.login(people["editor"].email)
+    queue = client.get("/editor/").get_data(as_text=True)
+    assert "Flagged by readers" in queue and "1 yes · 3 no" in queue
+
+
+def test_articles_past_their_review_date_are_listed_and_flagged_in_staff_search(client, auth, session, people, clock):
+    make_topic(session, "waste", review_days=30)
+    make_article(session, "Old bin rules", "Bins out before 7:30.", topics=("waste",), now=T0 - timedelta(days=60))
+    auth.login(people["agent"].email)
+    hit = client.get("/api/v1/search?q=bins").get_json()["results"][0]
+    assert hit["review_overdue"] is True
+    auth.logout()
+    auth.login(people["editor"].email)
+    assert "Past their review date" in client.get("/editor/").get_data(as_text=True)
