@@ -5,7 +5,7 @@
 Prints ONE JSON object on stdout; progress goes to stderr.
 
 Data: the quantumcomputing.stackexchange.com dump (2018-03-12 → 2018-09-01) in
-/work/shared/data/stackexchange-quantumcomputing-2018 (see its README.md).
+../shared/data/stackexchange-quantumcomputing-2018 (see its README.md).
 
 Protocol (the one of docs/research/routing-lab.md):
 - Questions sorted by CreationDate; the first 80 % are history, the last 20 % the test period. The
@@ -57,7 +57,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from knowledge.embeddings import MiniLMEmbedder  # noqa: E402
 from routing.expertise import PastAnswer, expertise_scores  # noqa: E402
 
-DATA = Path("/work/shared/data/stackexchange-quantumcomputing-2018")
+DATA = ROOT.parent / "shared" / "data" / "stackexchange-quantumcomputing-2018"  # ../shared beside the clone
 CACHE = ROOT / "bench" / ".cache"
 HISTORY_END = 0.8  # test period: questions from here on
 VALIDATION_START = 0.4  # validation period: history questions from here to HISTORY_END
