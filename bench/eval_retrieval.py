@@ -111,7 +111,7 @@ def build_service(documents: list[Document], directory: str) -> SearchService:
 def rankings(service: SearchService, query: str) -> dict[str, list[int]]:
     product = [hit.id for hit in service.search(query, public_only=False, limit=DEPTH)]
     bm25 = [int(hit.key.split(":")[1]) for hit in service.fulltext.search(
-        query, audiences=("public",), limit=DEPTH, with_snippets=False)]
+        query, audiences=("public",), limit=DEPTH)]
     dense: list[tuple[float, int]] = []
     for space in service.spaces.values():
         if len(space):

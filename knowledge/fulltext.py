@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from whoosh import index as whoosh_index
 from whoosh.analysis import LanguageAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, highlight
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
@@ -59,7 +59,6 @@ class KeywordHit:
     key: str
     score: float
     title_match: bool
-    snippet: str
 
 
 def without_control_characters(text: str) -> str:
@@ -138,7 +137,8 @@ class FullTextIndex:
         return self._searcher
 
     def search(self, text: str, *, audiences: tuple[str, ...], kinds: tuple[str, ...] = ("article", "question"),
-               limit: int = 50, with_snippets: bool = True) -> list[KeywordHit]:
+               limit: int = 50) -> list[KeywordHit]:
+        """BM25 candidates, best first. Snippets are made later, only for what is shown (`snippets`)."""
         words = clean_query(text)
         if not words:
             return []
@@ -147,16 +147,35 @@ class FullTextIndex:
         with self._lock:
             searcher = self._current_searcher()
         results = searcher.search(query, limit=limit, filter=allowed, terms=True)
-        results.fragmenter = ContextFragmenter(maxchars=160, surround=60)
-        results.formatter = MarkFormatter()
         hits = []
         for hit in results:
-            lang = hit["language"]
             matched_fields = {field for field, _ in hit.matched_terms()}
-            snippet = hit.highlights(f"body_{lang}", text=hit["body"], top=2) if with_snippets else ""
             hits.append(KeywordHit(key=hit["key"], score=float(hit.score),
-                                   title_match=f"title_{lang}" in matched_fields, snippet=snippet))
+                                   title_match=f"title_{hit['language']}" in matched_fields))
         return hits
+
+    def snippets(self, keys: list[str], text: str) -> dict[str, str]:
+        """For each document, up to two fragments of its body around the query's words, as escaped
+        HTML with the matched words in <mark>; '' when no word of the query occurs in it."""
+        words = clean_query(text)
+        if not words or not keys:
+            return {}
+        terms = {field: set() for field in ("body_en", "body_nl")}
+        for field, term in self._parser.parse(words).iter_all_terms():
+            if field in terms:
+                terms[field].add(term.decode() if isinstance(term, bytes) else term)
+        with self._lock:
+            searcher = self._current_searcher()
+        found = {}
+        for key in keys:
+            docnum = searcher.document_number(key=key)
+            if docnum is None:
+                continue
+            stored = searcher.stored_fields(docnum)
+            field = f"body_{stored['language']}"
+            found[key] = highlight(stored["body"], terms[field], self._ix.schema[field].analyzer,
+                                   ContextFragmenter(maxchars=160, surround=60), MarkFormatter(), top=2)
+        return found
 
     @staticmethod
     def _fields(doc: Document) -> dict:

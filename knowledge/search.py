@@ -199,7 +199,8 @@ class SearchService:
                 if key not in dense and (cos := lookup.get(key)) is not None:
                     dense[key] = cos
         ranked = fuse(keyword, dense)[:limit]
-        return [self._hit(key, score, keyword.get(key), today) for key, score in ranked]
+        snippets = self.fulltext.snippets([key for key, _ in ranked], words)
+        return [self._hit(key, score, snippets.get(key), today) for key, score in ranked]
 
     def similar_documents(self, text: str, *, kinds: tuple[str, ...] = ("question",), k: int = 200
                           ) -> list[tuple[str, int, float]]:
@@ -234,10 +235,10 @@ class SearchService:
             self._query_vectors.move_to_end(cache_key)
         return vector
 
-    def _hit(self, key: str, score: float, keyword: KeywordHit | None, today: date | None) -> SearchHit:
+    def _hit(self, key: str, score: float, snippet: str | None, today: date | None) -> SearchHit:
         kind, i = split_key(key)
         f = self._stored.get(key) or {}
-        snippet = keyword.snippet if keyword and keyword.snippet else html.escape(f.get("teaser", ""))
+        snippet = snippet or html.escape(f.get("teaser", ""))
         review_by = f.get("review_by")
         return SearchHit(kind=kind, id=i, title=f.get("title", ""), snippet=snippet, score=round(score, 4),
                          language=f.get("language", "en"), audience=f.get("audience", "internal"),
