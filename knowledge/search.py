@@ -185,22 +185,32 @@ class SearchService:
         if not words:
             return []
         audiences = ("public",) if public_only else ("public", "internal")
-        keyword = {h.key: h for h in self.fulltext.search(words, audiences=audiences, kinds=kinds,
-                                                          limit=CANDIDATES)}
-        dense: dict[str, float] = {}
+        keyword = self.fulltext.search(words, audiences=audiences, kinds=kinds, limit=CANDIDATES)
+        scored: dict[str, float] = {}
+        language = guess_language(words)
         for space in self.spaces.values():
             if not len(space):
                 continue
-            top_keys, top_scores, lookup = space.nearest(self._query_vector(space.embedder, words),
-                                                         public_only=public_only, kinds=kinds, k=CANDIDATES)
-            floor = space.embedder.min_relevant
-            dense.update((k, float(v)) for k, v in zip(top_keys, top_scores) if v >= floor)
-            for key in keyword:
-                if key not in dense and (cos := lookup.get(key)) is not None:
-                    dense[key] = cos
-        ranked = fuse(keyword, dense)[:limit]
+            vector = self._query_vector(space.embedder, words)
+            in_space = [h for h in keyword if self._space_of(h.key) is space]
+            # Each model's list is scaled to its own best; a query clearly in another language than
+            # this model's documents should not put their best next to the right language's best.
+            weight = OTHER_LANGUAGE_WEIGHT if language and space is not self._space_for_language(language) else 1.0
+            for key, score in fuse(space, vector, in_space, public_only=public_only, kinds=kinds).items():
+                scored[key] = score * weight
+        ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:limit]
         snippets = self.fulltext.snippets([key for key, _ in ranked], words)
         return [self._hit(key, score, snippets.get(key), today) for key, score in ranked]
+
+    def _space_for_language(self, language: str) -> VectorSpace:
+        return self.spaces[(self.embedders.get(language) or self.embedders["en"]).name]
+
+    def _space_of(self, key: str) -> VectorSpace | None:
+        stored = self._stored.get(key)
+        if stored is None:
+            return None
+        embedder = self.embedders.get(stored["language"]) or self.embedders["en"]
+        return self.spaces[embedder.name]
 
     def similar_documents(self, text: str, *, kinds: tuple[str, ...] = ("question",), k: int = 200
                           ) -> list[tuple[str, int, float]]:
@@ -267,14 +277,61 @@ class SearchService:
         return thread
 
 
-def fuse(keyword: dict[str, KeywordHit], dense: dict[str, float]) -> list[tuple[str, float]]:
-    """Combine both signals into one calibrated score. Provisional weights until measured."""
-    top_keyword = max((h.score for h in keyword.values()), default=0.0) or 1.0
-    scores = {}
-    for key in set(keyword) | set(dense):
-        kw = keyword[key].score / top_keyword if key in keyword else 0.0
-        scores[key] = 0.7 * dense.get(key, 0.0) + 0.3 * kw
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+OTHER_LANGUAGE_WEIGHT = 0.3
+_FUNCTION_WORDS = {
+    "nl": {"de", "het", "een", "ik", "je", "u", "mijn", "hoe", "wat", "waar", "wanneer", "waarom", "van", "voor",
+           "niet", "is", "zijn", "kan", "kun", "moet", "wordt", "met", "op", "bij", "aan", "er", "dat", "die", "ook",
+           "naar", "heb", "heeft", "mag", "wil", "worden", "als", "of", "om", "te", "uw", "welke"},
+    "en": {"the", "a", "an", "i", "you", "my", "how", "what", "where", "when", "why", "of", "for", "not", "is",
+           "are", "can", "must", "do", "does", "with", "on", "at", "to", "it", "that", "this", "have", "has", "may",
+           "want", "be", "if", "or", "your", "which", "get", "should"},
+}
+
+
+def guess_language(text: str) -> str | None:
+    """'en' or 'nl' when the query's little words say so clearly, else None (one word, names, …)."""
+    words = text.lower().split()
+    counts = {lang: sum(w in vocabulary for w in words) for lang, vocabulary in _FUNCTION_WORDS.items()}
+    best = max(counts, key=counts.get)
+    other = min(counts, key=counts.get)
+    return best if counts[best] >= 1 and counts[best] > counts[other] else None
+
+
+DENSE_WEIGHT = 0.9
+KEYWORD_WEIGHT = 0.1
+
+
+def fuse(space: VectorSpace, query: np.ndarray, keyword: list[KeywordHit], *, public_only: bool,
+         kinds: tuple[str, ...]) -> dict[str, float]:
+    """Keyword and meaning, on one scale, for the documents of one embedding model.
+
+    Each signal is min-max normalised over its own top candidates, then 0.9·dense + 0.1·keyword.
+    Measured on StackFAQ and PolicyQA-NL (docs/research/retrieval-lab.md): plain reciprocal-rank
+    fusion lost to the best single signal; this calibrated sum did not. Models' cosines are not
+    comparable, so each model's documents are fused on their own.
+    """
+    top_keys, top_scores, cosine = space.nearest(query, public_only=public_only, kinds=kinds, k=CANDIDATES)
+    if not top_keys and not keyword:
+        return {}
+    low, high = (float(top_scores.min()), float(top_scores.max())) if len(top_scores) else (0.0, 1.0)
+    keyword_scores = {h.key: h.score for h in keyword}
+    k_low, k_high = (min(keyword_scores.values()), max(keyword_scores.values())) if keyword else (0.0, 1.0)
+    floor = space.embedder.min_relevant
+    fused = {}
+    for key in set(top_keys) | set(keyword_scores):
+        cos = cosine.get(key)
+        if cos is None:
+            continue  # not in this model's matrix (yet): it cannot be ranked fairly here
+        if key not in keyword_scores and cos < floor:
+            continue  # shares no word and hardly any meaning: not a result at all
+        dense = _scaled(cos, low, high)
+        words = _scaled(keyword_scores[key], k_low, k_high) if key in keyword_scores else 0.0
+        fused[key] = DENSE_WEIGHT * dense + KEYWORD_WEIGHT * words
+    return fused
+
+
+def _scaled(value: float, low: float, high: float) -> float:
+    return max((value - low) / (high - low), 0.0) if high > low else 1.0
 
 
 def _stored_fields(doc: Document) -> dict:
