@@ -62,7 +62,6 @@ SCHEMA_VERSION = "2"
 class KeywordHit:
     key: str
     score: float
-    title_match: bool
 
 
 def without_control_characters(text: str) -> str:
@@ -167,16 +166,15 @@ class FullTextIndex:
         if not words:
             return []
         query = self._parser.parse(words)
-        allowed = And([Or([Term("audience", a) for a in audiences]), Or([Term("kind", k) for k in kinds])])
+        filters = []
+        if set(audiences) != {"public", "internal"}:
+            filters.append(Or([Term("audience", a) for a in audiences]))
+        if set(kinds) != {"article", "question"}:
+            filters.append(Or([Term("kind", k) for k in kinds]))
         with self._lock:
             searcher = self._current_searcher()
-        results = searcher.search(query, limit=limit, filter=allowed, terms=True)
-        hits = []
-        for hit in results:
-            matched_fields = {field for field, _ in hit.matched_terms()}
-            hits.append(KeywordHit(key=hit["key"], score=float(hit.score),
-                                   title_match=f"title_{hit['language']}" in matched_fields))
-        return hits
+        results = searcher.search(query, limit=limit, filter=And(filters) if filters else None)
+        return [KeywordHit(key=hit["key"], score=float(hit.score)) for hit in results]
 
     def snippets(self, keys: list[str], text: str) -> dict[str, str]:
         """For each document, up to two fragments of its body around the query's words, as escaped
