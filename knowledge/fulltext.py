@@ -82,8 +82,15 @@ class FullTextIndex:
         self._lock = threading.Lock()
         self._searcher = None
         self._ix = self._open_or_create()
-        self._parser = MultifieldParser(list(FIELD_BOOSTS), schema=self._ix.schema, fieldboosts=FIELD_BOOSTS,
-                                        group=OrGroup)
+        self._parser = self._parser_for(("en", "nl"))
+        # Per language: a query known to be Dutch need not be matched against English fields.
+        self._parsers = {langs: self._parser_for(langs) for langs in (("en", "nl"), ("en",), ("nl",))}
+        self._filters: dict[tuple, set[int]] = {}  # docnum sets of `_filters_of`, per filter
+        self._filters_of = None
+
+    def _parser_for(self, languages: tuple[str, ...]) -> MultifieldParser:
+        boosts = {f: b for f, b in FIELD_BOOSTS.items() if f == "topics" or f.rsplit("_", 1)[-1] in languages}
+        return MultifieldParser(list(boosts), schema=self._ix.schema, fieldboosts=boosts, group=OrGroup)
 
     def _open_or_create(self):
         """Open the index, or make a new one; processes starting together take turns (file lock)."""
@@ -160,21 +167,32 @@ class FullTextIndex:
         return self._searcher
 
     def search(self, text: str, *, audiences: tuple[str, ...], kinds: tuple[str, ...] = ("article", "question"),
-               limit: int = 50) -> list[KeywordHit]:
+               languages: tuple[str, ...] = ("en", "nl"), limit: int = 50) -> list[KeywordHit]:
         """BM25 candidates, best first. Snippets are made later, only for what is shown (`snippets`)."""
         words = clean_query(text)
         if not words:
             return []
-        query = self._parser.parse(words)
-        filters = []
-        if set(audiences) != {"public", "internal"}:
-            filters.append(Or([Term("audience", a) for a in audiences]))
-        if set(kinds) != {"article", "question"}:
-            filters.append(Or([Term("kind", k) for k in kinds]))
+        query = self._parsers[languages].parse(words)
         with self._lock:
             searcher = self._current_searcher()
-        results = searcher.search(query, limit=limit, filter=And(filters) if filters else None)
+            allowed = self._allowed_docs(searcher, tuple(sorted(audiences)), tuple(sorted(kinds)))
+        results = searcher.search(query, limit=limit, filter=allowed)
         return [KeywordHit(key=hit["key"], score=float(hit.score)) for hit in results]
+
+    def _allowed_docs(self, searcher, audiences: tuple[str, ...], kinds: tuple[str, ...]) -> set[int] | None:
+        """The documents a filter lets through, computed once per searcher instead of per query."""
+        clauses = []
+        if set(audiences) != {"public", "internal"}:
+            clauses.append(Or([Term("audience", a) for a in audiences]))
+        if set(kinds) != {"article", "question"}:
+            clauses.append(Or([Term("kind", k) for k in kinds]))
+        if not clauses:
+            return None
+        if self._filters_of is not searcher:  # a new searcher sees other documents: start afresh
+            self._filters, self._filters_of = {}, searcher
+        if (audiences, kinds) not in self._filters:
+            self._filters[(audiences, kinds)] = set(searcher.docs_for_query(And(clauses)))
+        return self._filters[(audiences, kinds)]
 
     def snippets(self, keys: list[str], text: str) -> dict[str, str]:
         """For each document, up to two fragments of its body around the query's words, as escaped

@@ -185,19 +185,21 @@ class SearchService:
         if not words:
             return []
         audiences = ("public",) if public_only else ("public", "internal")
-        keyword = self.fulltext.search(words, audiences=audiences, kinds=kinds, limit=CANDIDATES)
-        scored: dict[str, float] = {}
+        # A query clearly in one language is answered from that language's documents: each model's
+        # list is scaled to its own best, so another language's best would otherwise rank beside it,
+        # and skipping the other model saves a query embedding.
         language = guess_language(words)
-        for space in self.spaces.values():
+        languages = (language,) if language else ("en", "nl")
+        spaces = {self._space_for_language(lang).embedder.name: self._space_for_language(lang) for lang in languages}
+        keyword = self.fulltext.search(words, audiences=audiences, kinds=kinds, languages=languages,
+                                       limit=CANDIDATES)
+        scored: dict[str, float] = {}
+        for space in spaces.values():
             if not len(space):
                 continue
             vector = self._query_vector(space.embedder, words)
             in_space = [h for h in keyword if self._space_of(h.key) is space]
-            # Each model's list is scaled to its own best; a query clearly in another language than
-            # this model's documents should not put their best next to the right language's best.
-            weight = OTHER_LANGUAGE_WEIGHT if language and space is not self._space_for_language(language) else 1.0
-            for key, score in fuse(space, vector, in_space, public_only=public_only, kinds=kinds).items():
-                scored[key] = score * weight
+            scored.update(fuse(space, vector, in_space, public_only=public_only, kinds=kinds))
         ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:limit]
         snippets = self.fulltext.snippets([key for key, _ in ranked], words)
         return [self._hit(key, score, snippets.get(key), today) for key, score in ranked]
@@ -277,7 +279,6 @@ class SearchService:
         return thread
 
 
-OTHER_LANGUAGE_WEIGHT = 0.3
 _FUNCTION_WORDS = {
     "nl": {"de", "het", "een", "ik", "je", "u", "mijn", "hoe", "wat", "waar", "wanneer", "waarom", "van", "voor",
            "niet", "is", "zijn", "kan", "kun", "moet", "wordt", "met", "op", "bij", "aan", "er", "dat", "die", "ook",
