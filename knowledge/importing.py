@@ -20,12 +20,12 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def import_articles(session: Session, now: datetime, lines: Iterable[str], *, author_id: int | None = None,
-                    progress: Callable[[int], None] | None = None, commit_every: int = 500) -> ImportReport:
-    """One article per line: {"title", "body", "topics", "audience", "language", "status"}.
-
-    Each valid line is saved in a savepoint, so one bad line never takes its neighbours with it.
-    """
+def import_json_lines(session: Session, lines: Iterable[str], save: Callable[[dict], object], *,
+                      refused: tuple[type[Exception], ...] = (), progress: Callable[[int], None] | None = None,
+                      commit_every: int = 500) -> ImportReport:
+    """Save one JSON object per line with `save`; a line that is not valid JSON, or that `save`
+    refuses (ValueError or `refused`), is reported by its number. Each line gets a savepoint, so one
+    bad line never takes its neighbours with it."""
     report = ImportReport()
     for number, line in enumerate(lines, start=1):
         if progress:
@@ -33,10 +33,10 @@ def import_articles(session: Session, now: datetime, lines: Iterable[str], *, au
         if not line.strip():
             continue
         try:
-            draft = _draft_from(line)
+            record = _json_object(line)
             with session.begin_nested():
-                create_article(session, now, draft, author_id=author_id)
-        except (InvalidArticle, ValueError) as error:
+                save(record)
+        except (ValueError, *refused) as error:
             report.errors.append((number, str(error)))
             continue
         report.imported += 1
@@ -46,13 +46,25 @@ def import_articles(session: Session, now: datetime, lines: Iterable[str], *, au
     return report
 
 
-def _draft_from(line: str) -> ArticleDraft:
+def import_articles(session: Session, now: datetime, lines: Iterable[str], *, author_id: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> ImportReport:
+    """One article per line: {"title", "body", "topics", "audience", "language", "status"}."""
+    return import_json_lines(
+        session, lines, lambda data: create_article(session, now, _draft_from(data), author_id=author_id),
+        refused=(InvalidArticle,), progress=progress)
+
+
+def _json_object(line: str) -> dict:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(data, dict):
         raise ValueError("each line must be a JSON object")
+    return data
+
+
+def _draft_from(data: dict) -> ArticleDraft:
     unknown = set(data) - FIELDS
     if unknown:
         raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")

@@ -10,7 +10,6 @@ password. The first tag becomes the question's topic (created under "Imported" w
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.articles import create_topic
+from knowledge.importing import import_json_lines
 from knowledge.models import Topic, User
 from knowledge.people import create_user, find_user_by_email
 from routing.errors import InvalidQuestion
@@ -38,33 +38,13 @@ class HistoryReport:
 
 def import_history(session: Session, lines: Iterable[str], *, progress: Callable[[int], None] | None = None
                    ) -> HistoryReport:
-    report = HistoryReport()
-    for number, line in enumerate(lines, start=1):
-        if progress:
-            progress(number)
-        if not line.strip():
-            continue
-        try:
-            record = _parse(line)
-            with session.begin_nested():
-                report.people_created += _import_one(session, record)
-        except (ValueError, InvalidQuestion) as error:
-            report.errors.append((number, str(error)))
-            continue
-        report.imported += 1
-        if report.imported % 200 == 0:
-            session.commit()
-    session.commit()
-    return report
+    created = []
+    report = import_json_lines(session, lines, lambda record: created.append(_import_one(session, _checked(record))),
+                               refused=(InvalidQuestion,), progress=progress, commit_every=200)
+    return HistoryReport(imported=report.imported, people_created=sum(created), errors=report.errors)
 
 
-def _parse(line: str) -> dict:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"not valid JSON ({error.msg})") from None
-    if not isinstance(record, dict):
-        raise ValueError("each line must be a JSON object")
+def _checked(record: dict) -> dict:
     for key in ("title", "created"):
         if not isinstance(record.get(key), str) or not record[key].strip():
             raise ValueError(f'"{key}" must be a non-empty string')
