@@ -13,6 +13,21 @@ def wants_json() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL character in a submitted value is never meant and PostgreSQL cannot store it:
+        refuse the request whole (400) rather than fail halfway (500)."""
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return None
+        if request.is_json:
+            raw = request.get_data(cache=True)
+            found = b"\x00" in raw or b"\\u0000" in raw
+        else:
+            found = any("\x00" in value for value in request.form.values())
+        if found:
+            return _respond(400, "bad_characters", "The request contains a NUL character; remove it and try again.")
+        return None
+
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError):
         message = "This form has expired or was not sent from Vraagbaak. Reload the page and try again."

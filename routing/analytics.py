@@ -251,7 +251,12 @@ class Times:
 
     @classmethod
     def of(cls, values: Sequence[int]) -> Times:
-        return cls(len(values), median(values), p90(values))
+        ordered = sorted(values)
+        n = len(ordered)
+        if not n:
+            return cls(0, None, None)
+        middle = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+        return cls(n, middle, ordered[-(-9 * n // 10) - 1])
 
 
 @dataclass(frozen=True)
@@ -366,7 +371,9 @@ def _figures(topic_id, topic: str, facts: Sequence[_Facts], now: int) -> TopicFi
 
 
 def _times(facts: Sequence[_Facts], attribute: str) -> Times:
-    return Times.of([getattr(f, attribute) - f.received for f in facts if getattr(f, attribute) is not None])
+    if attribute == "first_response":
+        return Times.of([f.first_response - f.received for f in facts if f.first_response is not None])
+    return Times.of([f.first_answer - f.received for f in facts if f.first_answer is not None])
 
 
 def _sla(facts: Sequence[_Facts], now: int) -> Sla:
@@ -466,10 +473,10 @@ def _waits(session: Session, cohort: list) -> tuple[Wait, ...]:
     """Consecutive steps of each question paired in one ordered pass, then mean and nearest-rank p90
     per pair. Window functions (LAG, then ranking) would say the same, but SQLite needs three sorts of
     every step for them; this reads one narrow, index-ordered column set instead."""
+    # IN (cohort) rather than a join: both planners then walk the events per question in time order
     rows = session.execute(
         select(Event.question_id, Event.kind, epoch_seconds(Event.at))
-        .join(Question, Question.id == Event.question_id)
-        .where(Event.kind.in_(STEP_KINDS), *cohort)
+        .where(Event.kind.in_(STEP_KINDS), Event.question_id.in_(select(Question.id).where(*cohort)))
         .order_by(Event.question_id, Event.at, Event.id))
     gaps: dict[tuple[str, str], list[int]] = defaultdict(list)
     previous_question = previous_kind = previous_at = None

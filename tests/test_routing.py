@@ -284,3 +284,11 @@ def test_imported_history_teaches_the_expertise_map(client, runner, session, tmp
     mine = next(c for c in candidates if c["user_id"] == imported.id)
     assert "2 answers in all, latest 4 days ago" in mine["reasons"]  # 25 Feb 10:00 → 2 Mar 09:30
     assert mine["score"] > 0 and mine["available"] is False  # knows it, but has no working hours set
+
+
+def test_a_nul_character_in_a_submitted_question_is_refused_and_nothing_is_stored(client, session, organisation):
+    assert client.post("/api/v1/questions", json={"text": "Hi\u0000there", "channel": "web"}).status_code == 400
+    form = client.get("/ask").get_data(as_text=True)
+    response = client.post("/ask", data={"csrf_token": csrf_token_from(form), "text": "Hi\x00there"})
+    assert response.status_code == 400
+    assert session.scalar(select(func.count()).select_from(Question)) == 0

@@ -264,8 +264,9 @@ def _csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterable[str]
     yield buffer.getvalue()
 
 
-def _csv_response(name: str, header, rows) -> Response:
-    return Response(stream_with_context(_csv_lines(header, rows)), mimetype="text/csv",
+def _csv_response(name: str, header, rows, *, stream: bool = False) -> Response:
+    body = stream_with_context(_csv_lines(header, rows)) if stream else "".join(_csv_lines(header, rows))
+    return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="vraagbaak-{name}.csv"'})
 
 
@@ -274,7 +275,7 @@ def events_csv():
     """Every event of the selected questions, for process-mining tools (PM4Py, Celonis, Disco)."""
     filters = _filters()
     return _csv_response("events", EVENT_LOG_COLUMNS,
-                         (e.as_row() for e in event_log(db.session, filters=filters)))
+                         (e.as_row() for e in event_log(db.session, filters=filters)), stream=True)
 
 
 @bp.route("/<table>.csv")
