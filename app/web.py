@@ -69,6 +69,8 @@ def register_blueprints(app: Flask) -> None:
     app.add_template_filter(local_time)
 
     from app.admin import bp as admin_bp
+    from app.analytics import bp as analytics_bp
+    from app.analytics.api import bp as events_api_bp
     from app.api import bp as api_bp
     from app.editor import bp as editor_bp
     from app.frontoffice import bp as frontoffice_bp
@@ -82,5 +84,7 @@ def register_blueprints(app: Flask) -> None:
         (editor_bp, "/editor"),
         (admin_bp, "/admin"),
         (api_bp, "/api/v1"),
+        (analytics_bp, "/analytics"),
+        (events_api_bp, "/api/v1"),
     ):
         app.register_blueprint(bp, url_prefix=url_prefix)

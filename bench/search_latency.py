@@ -406,22 +406,41 @@ def bench_config(folder: str) -> dict:
 
 
 class Timer:
-    """Accumulates wall time of wrapped callables, per name."""
+    """Accumulates wall time of wrapped callables, per name; time spent in a wrapped callable that
+    runs inside another wrapped one counts only for the inner one (exclusive time)."""
 
     def __init__(self):
         self.totals: dict[str, float] = {}
         self.current: dict[str, float] = {}
+        self._children: list[float] = []
 
     def wrap(self, name: str, fn):
         def wrapped(*args, **kwargs):
+            self._children.append(0.0)
             start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
                 elapsed = time.perf_counter() - start
-                self.totals[name] = self.totals.get(name, 0.0) + elapsed
-                self.current[name] = self.current.get(name, 0.0) + elapsed
+                own = elapsed - self._children.pop()
+                if self._children:
+                    self._children[-1] += elapsed
+                self.totals[name] = self.totals.get(name, 0.0) + own
+                self.current[name] = self.current.get(name, 0.0) + own
+        wrapped.__wrapped__ = fn
         return wrapped
+
+
+def _call_supported(fn, *args, **kwargs):
+    """Call with only the keyword arguments `fn` accepts (the product's signatures evolve)."""
+    import inspect
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn(*args, **kwargs)
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+    return fn(*args, **kwargs)
 
 
 def build(articles: int) -> None:
@@ -460,7 +479,7 @@ def build(articles: int) -> None:
                 log(f"imported {number}/{articles} ({time.perf_counter() - started:.0f}s, load {loadavg()})")
 
         with Session(db.engine) as session:
-            report = import_articles(session, NOW, lines(), progress=progress, commit_every=1000)
+            report = _call_supported(import_articles, session, NOW, lines(), progress=progress, commit_every=1000)
         meta["corpus_seconds"] = round(time.perf_counter() - started, 1)
         if report.errors:
             raise SystemExit(f"import errors: {report.errors[:5]}")
@@ -469,12 +488,7 @@ def build(articles: int) -> None:
         log(f"corpus: {report.imported} articles in {meta['corpus_seconds']}s; {langs} {audiences}")
 
         service = build_search_service(app)
-        timer = Timer()
-        service.fulltext.write = timer.wrap("whoosh_write", service.fulltext.write)
-        for lang, embedder in service.embedders.items():
-            if not hasattr(embedder, "_bench_wrapped"):
-                embedder.embed_documents = timer.wrap(f"embed_{embedder.name}", embedder.embed_documents)
-                embedder._bench_wrapped = True
+        timer = _instrument_indexing(service)
         started = time.perf_counter()
 
         def index_progress(done, total):
@@ -495,16 +509,146 @@ def build(articles: int) -> None:
     log(f"index: {meta['index_seconds']}s {meta['index_phases_seconds']}")
 
 
+def _instrument_indexing(service) -> Timer:
+    timer = Timer()
+    service.fulltext.write = timer.wrap("whoosh_write", service.fulltext.write)
+    for embedder in {id(e): e for e in service.embedders.values()}.values():
+        embedder.embed_documents = timer.wrap(f"embed_{embedder.name}", embedder.embed_documents)
+    return timer
+
+
+def index_state(articles: int) -> dict:
+    """Does the cached index still fit the product code? (No side effects: nothing is opened for writing.)"""
+    import sqlite3
+
+    import knowledge.fulltext as fulltext_module
+    from whoosh import index as whoosh_index
+
+    folder = cache_dir(articles)
+    whoosh_dir = os.path.join(folder, "index", "whoosh")
+    state = {"schema_wanted": getattr(fulltext_module, "SCHEMA_VERSION", None), "schema_found": None,
+             "whoosh_docs": None, "published": None}
+    try:
+        with open(os.path.join(whoosh_dir, "schema-version")) as f:
+            state["schema_found"] = f.read().strip()
+    except OSError:
+        pass
+    try:
+        state["whoosh_docs"] = whoosh_index.open_dir(whoosh_dir).doc_count()
+    except Exception:
+        pass
+    with sqlite3.connect(os.path.join(folder, "vraagbaak.db")) as conn:
+        state["published"] = conn.execute("SELECT count(*) FROM articles WHERE status = 'published'").fetchone()[0]
+    state["current"] = (state["schema_found"] == state["schema_wanted"]
+                        and state["whoosh_docs"] == state["published"])
+    return state
+
+
+def prepare(articles: int) -> None:
+    """Bring a cached index up to the current product code (schema changes), timing what it costs."""
+    from sqlalchemy.orm import Session
+
+    from app import create_app
+    from app.extensions import db
+    from app.search import build_search_service
+
+    folder = cache_dir(articles)
+    before = index_state(articles)
+    app = create_app(bench_config(folder))
+    with app.app_context():
+        service = build_search_service(app)
+        timer = _instrument_indexing(service)
+        started = time.perf_counter()
+        last = [started]
+
+        def progress(done, total):
+            if time.perf_counter() - last[0] > 30 or done == total:
+                last[0] = time.perf_counter()
+                log(f"reindexed {done}/{total} ({time.perf_counter() - started:.0f}s, load {loadavg()})")
+
+        with Session(db.engine) as session:
+            service.open(session, progress=progress)
+            reason = "open() with the current code"
+            if service.fulltext.doc_count() != before["published"]:
+                # e.g. an index emptied by a schema change but marked current (see the report)
+                log(f"index holds {service.fulltext.doc_count()} documents, database {before['published']}: rebuild")
+                service.rebuild(session, progress=progress)
+                reason = "open() left a stale index: explicit rebuild()"
+        seconds = round(time.perf_counter() - started, 1)
+        service.fulltext.close()
+        db.engine.dispose()
+    meta_path = os.path.join(folder, "meta.json")
+    with open(meta_path) as f:
+        meta = json.load(f)
+    meta["current_code_reindex"] = {"seconds": seconds, "reason": reason, "before": before,
+                                    "phases_seconds": {k: round(v, 1) for k, v in timer.totals.items()},
+                                    "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+    with open(meta_path + ".tmp", "w") as f:
+        json.dump(meta, f, indent=1)
+    os.replace(meta_path + ".tmp", meta_path)
+    log(f"reindexed for the current code in {seconds}s {meta['current_code_reindex']['phases_seconds']}")
+
+
+def sync_schema(articles: int) -> list[str]:
+    """Bring a cached bench database up to the current models: the product's migrations only add
+    tables, nullable columns and indexes, so the cache need not be imported again (SQLite only)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    import knowledge.models  # noqa: F401  (registers the tables)
+    import routing.models  # noqa: F401
+    from knowledge.base import Base
+
+    engine = create_engine("sqlite:///" + os.path.join(cache_dir(articles), "vraagbaak.db"))
+    changes = []
+    try:
+        before = set(inspect(engine).get_table_names())
+        Base.metadata.create_all(engine)  # missing tables, with their indexes
+        inspector = inspect(engine)
+        changes += [f"table {t}" for t in sorted(set(inspector.get_table_names()) - before)]
+        with engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:
+                have = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in have:
+                        continue
+                    ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column.type.compile(engine.dialect)}'
+                    default = getattr(column.default, "arg", None) if column.default is not None else None
+                    if not column.nullable and isinstance(default, (bool, int, float, str)):
+                        literal = int(default) if isinstance(default, bool) else default
+                        ddl += f" NOT NULL DEFAULT {literal!r}"
+                    conn.execute(text(ddl))
+                    changes.append(f"column {table.name}.{column.name}")
+                indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name and index.name not in indexes:
+                        index.create(conn)
+                        changes.append(f"index {index.name}")
+    finally:
+        engine.dispose()
+    if changes:
+        log(f"cached database brought up to the current models: {changes}")
+    return changes
+
+
 def ensure_built(articles: int) -> tuple[dict, bool]:
     meta_path = os.path.join(cache_dir(articles), "meta.json")
-    if os.path.exists(meta_path):
-        with open(meta_path) as f:
-            return json.load(f), True
-    log(f"building corpus and index for {articles} articles in {cache_dir(articles)} (child process)")
-    subprocess.run([sys.executable, os.path.abspath(__file__), "--articles", str(articles), "--build-only"],
-                   cwd=ROOT, check=True, stdout=sys.stderr)
+    cached = os.path.exists(meta_path)
+    if not cached:
+        log(f"building corpus and index for {articles} articles in {cache_dir(articles)} (child process)")
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--articles", str(articles), "--build-only"],
+                       cwd=ROOT, check=True, stdout=sys.stderr)
+    sync_schema(articles)
+    state = index_state(articles)
+    if not state["current"]:
+        log(f"cached index does not fit the current code ({state}): reindexing (child process)")
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--articles", str(articles), "--prepare"],
+                       cwd=ROOT, check=True, stdout=sys.stderr)
+        state = index_state(articles)
+        if not state["current"]:
+            raise RuntimeError(f"index still stale after reindexing: {state}")
     with open(meta_path) as f:
-        return json.load(f), False
+        return json.load(f), cached
 
 
 # ---------------------------------------------------------------------------------------------
@@ -545,7 +689,9 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
 
         # Phase wrappers on this service's own objects (instance attributes shadow the methods).
         timer = Timer()
-        service.fulltext.search = timer.wrap("whoosh_search_snippets", service.fulltext.search)
+        service.fulltext.search = timer.wrap("whoosh_search", service.fulltext.search)
+        if hasattr(service.fulltext, "snippets"):
+            service.fulltext.snippets = timer.wrap("snippets", service.fulltext.snippets)
         for space in service.spaces.values():
             space.nearest = timer.wrap(f"nearest_{space.embedder.name}", space.nearest)
             space.embedder.embed_queries = timer.wrap(f"embed_query_{space.embedder.name}",
@@ -555,8 +701,10 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
         search_module.fuse = timer.wrap("fuse", original_fuse)
         from knowledge.fulltext import FullTextIndex, clean_query
 
-        totals, phases, by_kind, hit_counts, keyword_only, keyword_top10 = [], {}, {}, [], [], []
-        filter_docset: list[float] = []
+        totals, phases, by_kind, hit_counts, limit10, filter_docset = [], {}, {}, [], [], []
+        models_per_query: dict[int, int] = {}
+        guess = getattr(search_module, "guess_language", None)
+        guessed: dict[str, int] = {}
         try:
             service._query_vectors.clear()
             load_start = loadavg()
@@ -572,33 +720,40 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
                 current["other"] = ms - sum(current.values())
                 for k, v in current.items():
                     phases.setdefault(k, []).append(v)
-                # Outside the timed call: the same Whoosh query without snippets.
+                embeds = sum(1 for k in current if k.startswith("embed_query_"))
+                models_per_query[embeds] = models_per_query.get(embeds, 0) + 1
                 words = clean_query(q)
-                if words:
+                if guess and words:
+                    g = str(guess(words))
+                    guessed[g] = guessed.get(g, 0) + 1
+                if not words:
+                    continue
+                # Outside the timed call: the same Whoosh query asking for 10 instead of 100 candidates.
+                s = time.perf_counter()
+                _call_supported(FullTextIndex.search, service.fulltext, words, audiences=("public",),
+                                kinds=("article",), limit=10, with_snippets=False)
+                limit10.append((time.perf_counter() - s) * 1000)
+                # The audience/kind filter's docset computed from scratch (what a query pays when
+                # the filter is not cached, e.g. the first query after every index refresh).
+                try:
+                    from whoosh.query import And, Or, Term
+                    allowed = And([Or([Term("audience", "public")]), Or([Term("kind", "article")])])
                     s = time.perf_counter()
-                    FullTextIndex.search(service.fulltext, words, audiences=("public",), kinds=("article",),
-                                         limit=search_module.CANDIDATES, with_snippets=False)
-                    keyword_only.append((time.perf_counter() - s) * 1000)
-                    s = time.perf_counter()
-                    FullTextIndex.search(service.fulltext, words, audiences=("public",), kinds=("article",),
-                                         limit=10, with_snippets=True)
-                    keyword_top10.append((time.perf_counter() - s) * 1000)
-                    # The audience/kind filter as Whoosh evaluates it on every search (a docset per query).
-                    try:
-                        from whoosh.query import And, Or, Term
-                        allowed = And([Or([Term("audience", "public")]), Or([Term("kind", "article")])])
-                        s = time.perf_counter()
-                        service.fulltext._current_searcher()._filter_to_comb(allowed)
-                        filter_docset.append((time.perf_counter() - s) * 1000)
-                    except Exception:  # private Whoosh API: skip if it changes
-                        pass
+                    set(service.fulltext._current_searcher().docs_for_query(allowed))
+                    filter_docset.append((time.perf_counter() - s) * 1000)
+                except Exception:  # private API: skip if it changes
+                    pass
             out["loadavg_1m_during"] = round((load_start + loadavg()) / 2, 2)
             out["inprocess"] = pct(totals)
             out["inprocess_by_kind"] = {k: pct(v) for k, v in sorted(by_kind.items())}
-            out["phases_ms"] = {k: pct(v) for k, v in sorted(phases.items())}
-            out["phases_ms"]["whoosh_search_no_snippets(separate call)"] = pct(keyword_only)
-            out["phases_ms"]["whoosh_search_limit10_with_snippets(separate call)"] = pct(keyword_top10)
-            out["phases_ms"]["whoosh_filter_docset(separate call)"] = pct(filter_docset)
+            # Each phase over all queries (a phase that did not run in a query counts 0 ms there).
+            n = len(totals)
+            out["phases_ms"] = {k: pct(v + [0.0] * (n - len(v))) for k, v in sorted(phases.items())}
+            out["phases_ms"]["whoosh_search_limit10(separate call)"] = pct(limit10)
+            out["phases_ms"]["whoosh_filter_docset_uncached(separate call)"] = pct(filter_docset)
+            out["query_embeddings_per_query"] = {str(k): v for k, v in sorted(models_per_query.items())}
+            if guessed:
+                out["query_language_guess"] = guessed
             out["avg_hits"] = round(statistics.mean(hit_counts), 2)
             out["zero_hit_queries"] = sum(1 for n in hit_counts if n == 0)
             log(f"in-process: {out['inprocess']}")
@@ -796,12 +951,16 @@ def main() -> None:
     parser.add_argument("--no-inprocess", action="store_true")
     parser.add_argument("--rebuild", action="store_true", help="ignore the cached corpus and index")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.omp_threads:
         os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)
     if args.build_only:
         build(args.articles)
+        return
+    if args.prepare:
+        prepare(args.articles)
         return
     if args.rebuild:
         shutil.rmtree(cache_dir(args.articles), ignore_errors=True)
@@ -811,6 +970,7 @@ def main() -> None:
     meta, cached = ensure_built(args.articles)
     result.update(index_seconds=meta["index_seconds"], corpus_seconds=meta["corpus_seconds"], cached=cached,
                   index_build_omp_num_threads=meta.get("omp_num_threads"),
+                  current_code_reindex=meta.get("current_code_reindex"),
                   index_phases_seconds=meta.get("index_phases_seconds"), embedders=meta["embedders"],
                   corpus={k: meta.get(k) for k in ("languages", "audiences", "avg_words", "built_at")})
 

@@ -143,7 +143,11 @@ class Event(Base):
 
     __tablename__ = "events"
     # Kinds are checked in record_event, not by a constraint: new steps must not need a table rebuild.
-    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_events_kind_at", "kind", "at"),
+        # Each question's steps in time order without reading the event rows (analytics).
+        Index("ix_events_question_at_kind", "question_id", "at", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Most events belong to a question; editorial ones (published, merged, flagged) to an article.
