@@ -1,4 +1,4 @@
-"""Background work of a serving process (the embedded mode): escalations and outgoing mail.
+"""Background work of a serving process (the embedded mode): escalations, review dates, outgoing mail.
 
 Started on a process's first request, like the search warm-up, so CLI commands never start it.
 Every run is idempotent and claims its work in the database, so several processes may run it.
@@ -17,6 +17,7 @@ from app.extensions import db
 from app.mail import deliver_pending
 from app.search import search_service
 from app.web import business_hours, now
+from routing.editorial import flag_articles_due_for_review
 from routing.escalation import EscalationReport, run_escalations
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ def tick(app: Flask) -> EscalationReport:
     with app.app_context():
         with Session(db.engine) as session:
             report = run_escalations(session, now(), search=search_service(), hours=business_hours())
+            flag_articles_due_for_review(session, now())
+            session.commit()
     deliver_pending(app)
     return report
 

@@ -21,6 +21,7 @@ SUBJECTS = {
     "escalated": "Promise about to break: {ref}",
     "info_requested": "We need some information for your question {ref}",
     "answered": "The answer to your question {ref}",
+    "review_due": "Time to review: {title}",
 }
 
 
@@ -29,13 +30,16 @@ def render_message(app: Flask, note) -> EmailMessage:
     message = EmailMessage()
     message["From"] = app.config.get("MAIL_FROM", "vraagbaak@localhost")
     message["To"] = note.to_email
-    message["Subject"] = SUBJECTS[note.kind].format(ref=question.reference if question else "")
+    message["Subject"] = SUBJECTS[note.kind].format(ref=question.reference if question else "",
+                                                    title=note.payload.get("title", ""))
     with app.test_request_context(base_url=app.config.get("BASE_URL", "http://127.0.0.1:5000")):
         tracking_url = (url_for("selfservice.track", reference=question.reference, token=note.payload["token"],
                                 _external=True) if note.payload.get("token") else None)
         inbox_url = url_for("inbox.question", reference=question.reference, _external=True) if question else None
+        article_url = (url_for("editor.article", article_id=note.payload["article_id"], _external=True)
+                       if note.payload.get("article_id") else None)
         message.set_content(render_template(f"mail/{note.kind}.txt", question=question, payload=note.payload,
-                                            tracking_url=tracking_url, inbox_url=inbox_url))
+                                            tracking_url=tracking_url, inbox_url=inbox_url, article_url=article_url))
     return message
 
 

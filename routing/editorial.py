@@ -17,7 +17,8 @@ from knowledge.feedback import record_feedback
 from knowledge.models import Article
 from knowledge.search import SearchService
 from routing.events import record_event
-from routing.models import Question, QuestionArticle
+from routing.models import Event, Question, QuestionArticle
+from routing.notifications import notify_user
 
 TITLE_CHARS = 160
 
@@ -115,3 +116,24 @@ def give_feedback(session: Session, now: datetime, article: Article, *, helpful:
 def _title_from(text: str) -> str:
     first = " ".join(text.split())
     return first if len(first) <= TITLE_CHARS else first[:TITLE_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def flag_articles_due_for_review(session: Session, now: datetime) -> list[int]:
+    """Published articles past their review date are flagged once, and their owner is told."""
+    due = session.scalars(select(Article).where(
+        Article.status == "published", Article.review_by < now.date(), Article.flagged_at.is_(None))).all()
+    for article in due:
+        article.flagged_at = now
+        article.flag_reason = f"past its review date ({article.review_by.isoformat()})"
+        record_event(session, now, "flagged", article_id=article.id, reason=article.flag_reason)
+        notify_user(session, now, "review_due", None, article.owner_id, article_id=article.id, title=article.title,
+                    review_by=article.review_by.isoformat())
+    session.flush()
+    return [a.id for a in due]
+
+
+def answer_ratings(session: Session, since: datetime) -> tuple[int, int]:
+    """How customers rated the answers they got since `since`: (helpful, not helpful)."""
+    payloads = session.scalars(select(Event.payload).where(Event.kind == "customer_rated", Event.at >= since)).all()
+    helpful = sum(1 for p in payloads if p.get("helpful"))
+    return helpful, len(payloads) - helpful

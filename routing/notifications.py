@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from knowledge.models import User
 from routing.models import Notification, Question
 
-KINDS = ("received", "assigned", "escalated", "info_requested", "answered")
+KINDS = ("received", "assigned", "escalated", "info_requested", "answered", "review_due")
 CLAIM_EXPIRES = timedelta(minutes=5)  # a sender that died mid-send: another may try after this
 MAX_ATTEMPTS = 8
 
 
-def notify(session: Session, now: datetime, kind: str, question: Question, to_email: str | None,
+def notify(session: Session, now: datetime, kind: str, question: Question | None, to_email: str | None,
            **payload) -> Notification | None:
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -29,7 +29,7 @@ def notify(session: Session, now: datetime, kind: str, question: Question, to_em
     return note
 
 
-def notify_user(session: Session, now: datetime, kind: str, question: Question, user_id: int | None,
+def notify_user(session: Session, now: datetime, kind: str, question: Question | None, user_id: int | None,
                 **payload) -> Notification | None:
     user = session.get(User, user_id) if user_id else None
     return notify(session, now, kind, question, user.email if user and user.active else None, **payload)

@@ -133,3 +133,33 @@ def test_articles_past_their_review_date_are_listed_and_flagged_in_staff_search(
     auth.logout()
     auth.login(people["editor"].email)
     assert "Past their review date" in client.get("/editor/").get_data(as_text=True)
+
+
+def test_articles_past_review_are_flagged_once_and_their_owner_is_told(app, session, people, clock):
+    from app.background import tick
+    from routing.models import Notification
+
+    make_topic(session, "waste", review_days=30)
+    article = make_article(session, "Old bin rules", "Bins out before 7:30.", topics=("waste",),
+                           author=people["editor"], now=T0 - timedelta(days=60))
+    tick(app)
+    tick(app)
+    session.expire_all()
+    flagged = session.get(Article, article.id)
+    assert flagged.flag_reason.startswith("past its review date")
+    assert session.scalars(select(Notification.to_email).where(Notification.kind == "review_due")).all() == [
+        people["editor"].email]
+    assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "flagged")) == 1
+
+
+def test_customers_ratings_of_answers_reach_the_editors_and_a_no_reopens_the_question(client, auth, session, people):
+    from routing.questions import rate_answer
+
+    make_topic(session, "parking")
+    petra = make_expert(session, "Petra Parkeer")
+    question = _answered(session, petra, "Is parking free on Sundays?", "Yes.", keep=False)
+    rate_answer(session, T0 + timedelta(hours=2), question, helpful=False, comment="Not in the centre!")
+    session.commit()
+    assert (question.status, question.owner_id) == ("reopened", petra.id)
+    auth.login(people["editor"].email)
+    assert "0 helpful · 1 not helpful" in client.get("/editor/").get_data(as_text=True)

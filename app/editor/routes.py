@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,7 +17,7 @@ from knowledge.errors import EditConflict, InvalidArticle
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
 from knowledge.revisions import diff_revisions, restore_revision, revision
-from routing.editorial import possible_duplicates, source_questions
+from routing.editorial import answer_ratings, possible_duplicates, source_questions
 
 
 @bp.route("/")
@@ -25,8 +27,9 @@ def home():
     due, flagged = needing_attention(db.session, now().date())
     counts = feedback_counts(db.session, [a.id for a in queue["published"]])
     topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
+    ratings = answer_ratings(db.session, now() - timedelta(days=90))
     return render_template("editor/home.html", queue=queue, due=due, flagged=flagged, counts=counts, topics=topics,
-                           topic=topic)
+                           topic=topic, ratings=ratings)
 
 
 @bp.route("/articles/<int:article_id>")
