@@ -45,6 +45,7 @@ from knowledge.embeddings import E5Embedder, MiniLMEmbedder  # noqa: E402
 from knowledge.search import CANDIDATES, SearchService  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
+CACHE = ROOT / "bench" / ".cache"
 DEPTH = 100  # ranks evaluated per query
 
 
@@ -96,11 +97,14 @@ def policyqa() -> tuple[list[Document], list[tuple[str, set[int]]]]:
     return documents, queries
 
 
-def build_service(documents: list[Document], directory: str) -> SearchService:
+def build_service(name: str, documents: list[Document], directory: str) -> SearchService:
+    """A fresh index over the documents; their vectors are kept in bench/.cache/ between runs (the
+    service reuses a stored vector whenever the text and model are unchanged)."""
     embedders = {"en": MiniLMEmbedder()}
     embedders["nl"] = E5Embedder() if E5Embedder.available() else embedders["en"]
     service = SearchService(directory, embedders=embedders, sources=[ListSource(documents)])
-    engine = create_engine(f"sqlite:///{directory}/eval.db")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{CACHE / f'eval-{name}.db'}")
     Base.metadata.create_all(engine)
     with Session(engine) as session:
         service.rebuild(session)
@@ -136,7 +140,7 @@ def reciprocal_rank(ranked: list[int], relevant: set[int]) -> float:
 def evaluate(name: str, documents, queries, metrics) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         started = time.perf_counter()
-        service = build_service(documents, directory)
+        service = build_service(name, documents, directory)
         log(f"{name}: indexed {len(documents)} documents in {time.perf_counter() - started:.1f} s")
         sums: dict[str, dict[str, float]] = {}
         for number, (query, relevant) in enumerate(queries, start=1):
