@@ -7,11 +7,14 @@ if they sat at their own computer. The browser itself starts once per run; it is
 """
 from __future__ import annotations
 
+import os
 import socket
 import threading
+import traceback
 from pathlib import Path
 
 import pytest
+from flask import got_request_exception
 from werkzeug.serving import make_server
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -30,7 +33,17 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live_server(app):
-    """The app answering real HTTP on 127.0.0.1; yields its base URL. Tables are emptied by `app`."""
+    """The app answering real HTTP on 127.0.0.1; yields its base URL. Tables are emptied by `app`.
+
+    Any exception in a view fails the test, with its traceback (the browser only sees a 500)."""
+    # Browsers may keep CSS and JS for a while, as behind any real server; saves a request per file and page.
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
+    failures: list[str] = []
+
+    def record(sender, exception, **extra):
+        failures.append("".join(traceback.format_exception(exception)))
+
+    got_request_exception.connect(record, app)
     server = make_server("127.0.0.1", _free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -38,12 +51,17 @@ def live_server(app):
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
+    got_request_exception.disconnect(record, app)
+    assert not failures, "the app failed while serving the browser:\n" + "\n".join(failures)
 
 
 @pytest.fixture(scope="session")
 def chromium():
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
+        # Skipped on a developer's machine without Chromium; CI must run them (`make test` installs it).
+        if os.environ.get("CI"):
+            pytest.fail(f"no Chromium at {CHROMIUM}: browser tests cannot be skipped in CI")
         pytest.skip(f"no Chromium at {CHROMIUM}")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -69,7 +69,10 @@
           flag.textContent = "past review date";
           li.append(flag);
         }
-        li.addEventListener("mousedown", (e) => { if (e.target.tagName !== "A") { window.location = hit.url; } });
+        // A press anywhere on the hit opens it, except on its own link, form or button.
+        li.addEventListener("mousedown", (e) => {
+          if (e.button === 0 && !e.target.closest("a, form, button")) window.location = hit.url;
+        });
         list.append(li);
       });
       status.textContent = payload.results.length
