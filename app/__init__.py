@@ -30,8 +30,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import auth, background, errors, search, web
+    from app import auth, background, errors, ratelimit, search, web
     search.init_app(app)
+    ratelimit.init_app(app)
     background.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

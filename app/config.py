@@ -36,7 +36,7 @@ def from_environment(environ=os.environ) -> dict:
     found = {}
     if environ.get("DATABASE_URL"):
         found["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
-    for name in ("SECRET_KEY", "VRAAGBAAK_ENV", "INDEX_DIR"):
+    for name in ("SECRET_KEY", "VRAAGBAAK_ENV", "INDEX_DIR", "REDIS_URL"):
         if environ.get(name):
             found[name] = environ[name]
     return found
