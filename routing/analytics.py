@@ -1,9 +1,11 @@
 """Process analytics: what the organisation learns from the routes its questions took.
 
-Every figure is computed from the append-only events (plus the question's channel, topic, status and
-promise), with SQL aggregates doing the heavy lifting: a page never loads the event table into Python,
-only one row per question, per route step or per group. Functions take a session and `Filters` (and
-`now` where open questions count) and return frozen dataclasses; nothing here knows about Flask.
+Every figure follows from the append-only events (plus the question's channel, topic, status and
+promise). Pages read the facts routing.events derives from them as they are recorded — one row per
+question (`QuestionFacts`), per wait between steps (`StepWait`) and per stretch of ownership
+(`Ownership`) — and aggregate those with GROUP BY: a page never walks the event table. Functions take
+a session and `Filters` (and `now` where open questions count) and return frozen dataclasses; nothing
+here knows about Flask.
 
 Definitions (the numbers on the dashboard mean exactly this):
 
@@ -41,8 +43,9 @@ Definitions (the numbers on the dashboard mean exactly this):
 """
 from __future__ import annotations
 
+import json
 import statistics
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -55,14 +58,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
 from knowledge.models import Article, Topic, User, UserRole, article_topics
-from routing.models import OPEN_STATUSES, Event, ExpertStatus, Question, SearchLog
+from routing.events import OWNER_KINDS
+from routing.models import (
+    OPEN_STATUSES,
+    Event,
+    ExpertStatus,
+    Ownership,
+    Question,
+    QuestionFacts,
+    SearchLog,
+    StepWait,
+)
 
-RESPONSE_KINDS = ("accepted", "answered", "answered_from_kb", "info_requested")
-ANSWER_KINDS = ("answered", "answered_from_kb")
-OWNER_KINDS = ("routed", "forwarded")
-STEP_KINDS = ("received", "answered_from_kb", "routed", "accepted", "forwarded", "escalated", "info_requested",
-              "customer_replied", "answered", "closed", "reopened")
-LOAD_KINDS = ("routed", "forwarded", "answered", "answered_from_kb", "closed", "reopened")
 CUSTOMER_KINDS = ("customer_replied", "customer_viewed", "customer_rated")
 DEFAULT_CAPACITY = ExpertStatus.__table__.c.capacity.default.arg
 HANDOFF_BINS = ("0", "1", "2", "3", "4", "5+")
@@ -153,14 +160,16 @@ def _topic_and_subtopics(session: Session, topic_id: int) -> list[int]:
     return found
 
 
-def _cohort(session: Session, filters: Filters) -> list:
-    """The WHERE clauses that select the questions received in the period, of the topic and channel."""
+def _cohort(session: Session, filters: Filters, table=Question) -> list:
+    """The WHERE clauses that select the questions received in the period, of the topic and channel:
+    on `Question`, or on a derived table that carries the question's cohort (`QuestionFacts`, `StepWait`)."""
     period = filters.period
-    clauses = [Question.created_at >= period.start, Question.created_at < period.end]
+    received = Question.created_at if table is Question else table.received_at
+    clauses = [received >= period.start, received < period.end]
     if filters.topic_id is not None:
-        clauses.append(Question.topic_id.in_(_topic_and_subtopics(session, filters.topic_id)))
+        clauses.append(table.topic_id.in_(_topic_and_subtopics(session, filters.topic_id)))
     if filters.channel:
-        clauses.append(Question.channel == filters.channel)
+        clauses.append(table.channel == filters.channel)
     return clauses
 
 
@@ -310,107 +319,121 @@ class Overview:
     breaches: tuple[Breach, ...]  # the latest first, at most 20
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """One question's figures, as the database aggregated them from its events."""
+@dataclass
+class _Group:
+    """What overview adds up for one topic, one week or all questions."""
 
-    id: int
-    reference: str
-    topic_id: int | None
-    status: str
-    received: int
-    first_response: int | None
-    first_answer: int | None
-    due: int | None
-    answered: int | None
-    routed: int
-    forwarded: int
-    escalated: int
+    questions: int = 0
+    met: int = 0
+    breached: int = 0
+    pending: int = 0
+    escalations: int = 0
+    reroutes: int = 0
+    forwards: int = 0
 
-    def sla(self, now: int) -> str | None:
-        """met, breached, pending, or None without a promise (see the module docstring)."""
-        if self.due is None:
-            return None
-        if self.status in OPEN_STATUSES:
-            if self.status == "waiting_for_customer":
-                return "pending"
-            return "breached" if now > self.due else "pending"
-        if self.answered is None:
-            return None
-        return "met" if self.answered <= self.due else "breached"
+    def add(self, row) -> None:
+        self.questions += row.questions
+        self.met += row.met
+        self.breached += row.breached
+        self.pending += row.pending
+        self.escalations += row.escalations
+        self.reroutes += row.reroutes
+        self.forwards += row.forwards
+
+    @property
+    def sla(self) -> Sla:
+        return Sla(self.met, self.breached, self.pending)
 
 
-def _question_facts(session: Session, filters: Filters) -> list[_Facts]:
-    def first(kinds):
-        return epoch_seconds(func.min(case((Event.kind.in_(kinds), Event.at))))
+# Instants are compared as stored (to the microsecond): converting each row to seconds first costs
+# more than the rest of the query on SQLite.
 
-    def number(kind):
-        return func.sum(case((Event.kind == kind, 1), else_=0))
-
-    query = (
-        select(Question.id, Question.reference, Question.topic_id, Question.status,
-               epoch_seconds(Question.created_at), first(RESPONSE_KINDS), first(ANSWER_KINDS),
-               epoch_seconds(Question.due_at), epoch_seconds(Question.answered_at),
-               number("routed"), number("forwarded"), number("escalated"))
-        .join(Event, and_(Event.question_id == Question.id,
-                          Event.kind.in_(RESPONSE_KINDS + ("routed", "forwarded", "escalated"))), isouter=True)
-        .where(*_cohort(session, filters))
-        .group_by(Question.id)
-    )
-    return [_Facts(*row) for row in session.execute(query)]
+def _sla_outcome(now: datetime):
+    """The SQL for a question's SLA outcome: met, breached, pending, or NULL without a promise."""
+    facts = QuestionFacts
+    return case(
+        (facts.due_at.is_(None), None),
+        (facts.status == "waiting_for_customer", "pending"),  # its clock is paused
+        (facts.status.in_(OPEN_STATUSES), case((facts.due_at < now, "breached"), else_="pending")),
+        (facts.answered_at.is_(None), None),
+        (facts.answered_at <= facts.due_at, "met"),
+        else_="breached")
 
 
-def _figures(topic_id, topic: str, facts: Sequence[_Facts], now: int) -> TopicFigures:
-    return TopicFigures(
-        topic_id=topic_id, topic=topic, questions=len(facts),
-        first_response=_times(facts, "first_response"), answer=_times(facts, "first_answer"),
-        sla=_sla(facts, now),
-        escalations=sum(f.escalated for f in facts),
-        reroutes=sum(max(f.routed - 1, 0) for f in facts),
-        forwards=sum(f.forwarded for f in facts))
-
-
-def _times(facts: Sequence[_Facts], attribute: str) -> Times:
-    if attribute == "first_response":
-        return Times.of([f.first_response - f.received for f in facts if f.first_response is not None])
-    return Times.of([f.first_answer - f.received for f in facts if f.first_answer is not None])
-
-
-def _sla(facts: Sequence[_Facts], now: int) -> Sla:
-    outcomes = Counter(f.sla(now) for f in facts)
-    return Sla(outcomes["met"], outcomes["breached"], outcomes["pending"])
+def _week_of(starts: list[datetime]):
+    """The SQL for the index of the week (starting at `starts`) a question was received in."""
+    received = QuestionFacts.received_at
+    return case(*((received >= start, n) for n, start in reversed(list(enumerate(starts)))), else_=-1)
 
 
 def overview(session: Session, filters: Filters, now: datetime) -> Overview:
-    """Time to first response and to answer, SLA, escalations and re-routes: per topic and per week."""
-    facts = _question_facts(session, filters)
+    """Time to first response and to answer, SLA, escalations and re-routes: per topic and per week.
+
+    Counts are summed per (topic, week) by the database; medians and p90s need the durations
+    themselves, so only those two numbers per question come back."""
+    facts, cohort = QuestionFacts, _cohort(session, filters, QuestionFacts)
     now_s = _epoch(now)
     names = _topic_names(session)
-
-    by_topic = defaultdict(list)
-    for f in facts:
-        by_topic[f.topic_id].append(f)
-    topics = sorted((_figures(tid, names.get(tid, "?"), group, now_s) for tid, group in by_topic.items()),
-                    key=lambda t: (-t.questions, t.topic))
-
     mondays = filters.period.weeks
-    starts = [_epoch(filters.period.midnight(monday)) for monday in mondays]
-    by_week = defaultdict(list)
-    for f in facts:
-        by_week[bisect_right(starts, f.received) - 1].append(f)
-    weeks = tuple(WeekFigures(monday, len(by_week[i]), _times(by_week[i], "first_response"),
-                              _times(by_week[i], "first_answer"), _sla(by_week[i], now_s))
-                  for i, monday in enumerate(mondays))
+    week = _week_of([filters.period.midnight(monday) for monday in mondays]).label("week")
+    sla = _sla_outcome(now)
 
-    breaches = []
-    for f in facts:
-        if f.sla(now_s) == "breached":
-            late_until = f.answered if f.status not in OPEN_STATUSES else now_s
-            breaches.append(Breach(f.id, f.reference, names.get(f.topic_id, "?"), _moment(f.due),
-                                   _moment(f.answered) if f.status not in OPEN_STATUSES else None,
-                                   timedelta(seconds=late_until - f.due)))
-    breaches.sort(key=lambda b: (b.answered_at or now, b.question_id), reverse=True)
-    return Overview(_figures(None, "All topics", facts, now_s), tuple(topics), weeks, tuple(breaches[:20]))
+    def number(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    by_topic, by_week, total = defaultdict(_Group), defaultdict(_Group), _Group()
+    for row in session.execute(
+            select(facts.topic_id, week, func.count().label("questions"), number(sla == "met").label("met"),
+                   number(sla == "breached").label("breached"), number(sla == "pending").label("pending"),
+                   func.sum(facts.escalated).label("escalations"),
+                   func.sum(case((facts.routed > 1, facts.routed - 1), else_=0)).label("reroutes"),
+                   func.sum(facts.forwarded).label("forwards"))
+            .where(*cohort).group_by(facts.topic_id, week)):
+        for group in (by_topic[row.topic_id], by_week[row.week], total):
+            group.add(row)
+
+    received = epoch_seconds(facts.received_at)
+    first_response = defaultdict(list)  # (topic_id or "week", n) → seconds
+    answer = defaultdict(list)
+    for topic_id, week_index, responded, answered in session.execute(
+            select(facts.topic_id, week, epoch_seconds(facts.first_response_at) - received,
+                   epoch_seconds(facts.first_answer_at) - received)
+            .where(facts.first_response_at.is_not(None) | facts.first_answer_at.is_not(None), *cohort)):
+        if responded is not None:
+            first_response[topic_id].append(responded)
+            first_response["week", week_index].append(responded)
+        if answered is not None:
+            answer[topic_id].append(answered)
+            answer["week", week_index].append(answered)
+
+    def figures(topic_id, topic: str, group: _Group, responded: list[int], answered: list[int]) -> TopicFigures:
+        return TopicFigures(topic_id, topic, group.questions, Times.of(responded), Times.of(answered), group.sla,
+                            group.escalations, group.reroutes, group.forwards)
+
+    topics = sorted((figures(tid, names.get(tid, "?"), group, first_response[tid], answer[tid])
+                     for tid, group in by_topic.items()), key=lambda t: (-t.questions, t.topic))
+    weeks = tuple(WeekFigures(monday, by_week[n].questions, Times.of(first_response["week", n]),
+                              Times.of(answer["week", n]), by_week[n].sla) for n, monday in enumerate(mondays))
+    everything = figures(None, "All topics", total, _all(first_response), _all(answer))
+
+    # The latest breaches: when they stopped growing (answered, or still open now), newest first.
+    is_open = facts.status.in_(OPEN_STATUSES)
+    ended = case((is_open, now_s), else_=epoch_seconds(facts.answered_at))
+    breaches = tuple(
+        Breach(question_id, reference, names.get(topic_id, "?"), _moment(due), None if still_open else _moment(end),
+               timedelta(seconds=end - due))
+        for question_id, reference, topic_id, due, end, still_open in session.execute(
+            select(facts.question_id, Question.reference, facts.topic_id, epoch_seconds(facts.due_at), ended, is_open)
+            .join(Question, Question.id == facts.question_id)
+            .where(sla == "breached", *cohort)
+            .order_by(ended.desc(), facts.question_id.desc()).limit(20)))
+    return Overview(everything, tuple(topics), weeks, breaches)
+
+
+def _all(values_by_key: dict) -> list[int]:
+    """Every value of the per-topic lists (the per-week lists hold the same values again)."""
+    return [v for key, values in values_by_key.items() if not (isinstance(key, tuple) and key[0] == "week")
+            for v in values]
 
 
 def _moment(seconds: int | None) -> datetime | None:
@@ -447,45 +470,42 @@ class Flow:
 
 def flow(session: Session, filters: Filters) -> Flow:
     """How questions travel: how often they change hands, along which routes, and where they wait."""
-    cohort = _cohort(session, filters)
-    owners = session.execute(
-        select(Event.question_id, Event.payload["to_user_id"].as_integer())
-        .join(Question, Question.id == Event.question_id)
-        .where(Event.kind.in_(OWNER_KINDS), *cohort)
-        .order_by(Event.question_id, Event.at, Event.id))
-    routes: dict[int, list[int]] = defaultdict(list)
-    for question_id, to_user_id in owners:
-        routes[question_id].append(to_user_id)
-
-    handoffs = Counter(min(len(route) - 1, 5) for route in routes.values())
-    common = Counter(tuple(route) for route in routes.values() if len(route) > 1).most_common()
-    common.sort(key=lambda item: (-item[1], item[0]))
+    routed = [QuestionFacts.route.is_not(None), *_cohort(session, filters, QuestionFacts)]
+    counts = dict(session.execute(
+        select(QuestionFacts.handoffs, func.count()).where(*routed).group_by(QuestionFacts.handoffs)).all())
+    routed_questions = sum(counts.values())
+    handoffs = Counter()
+    for n, questions in counts.items():
+        handoffs[min(n, 5)] += questions
+    # Few distinct routes with a handoff: group them in SQL, order them here by the owners themselves.
+    common = [(tuple(json.loads(route)), n) for route, n in session.execute(
+        select(QuestionFacts.route, func.count()).where(*routed, QuestionFacts.handoffs > 0)
+        .group_by(QuestionFacts.route))]
+    common.sort(key=lambda item: (-item[1], [(o is None, o or 0) for o in item[0]]))
     names = _user_names(session, {owner for route, _ in common[:TOP] for owner in route})
     return Flow(
-        routed_questions=len(routes),
+        routed_questions=routed_questions,
         handoffs=tuple((label, handoffs[n]) for n, label in enumerate(HANDOFF_BINS)),
-        mean_handoffs=_share(sum(len(r) - 1 for r in routes.values()), len(routes)),
+        mean_handoffs=_share(sum(n * q for n, q in counts.items()), routed_questions),
         routes=tuple(RouteCount(tuple(names.get(o, "unknown") for o in route), n) for route, n in common[:TOP]),
-        waits=_waits(session, cohort))
+        waits=_waits(session, _cohort(session, filters, StepWait)))
 
 
 def _waits(session: Session, cohort: list) -> tuple[Wait, ...]:
-    """Consecutive steps of each question paired in one ordered pass, then mean and nearest-rank p90
-    per pair. Window functions (LAG, then ranking) would say the same, but SQLite needs three sorts of
-    every step for them; this reads one narrow, index-ordered column set instead."""
-    # IN (cohort) rather than a join: both planners then walk the events per question in time order
-    rows = session.execute(
-        select(Event.question_id, Event.kind, epoch_seconds(Event.at))
-        .where(Event.kind.in_(STEP_KINDS), Event.question_id.in_(select(Question.id).where(*cohort)))
-        .order_by(Event.question_id, Event.at, Event.id))
-    gaps: dict[tuple[str, str], list[int]] = defaultdict(list)
-    previous_question = previous_kind = previous_at = None
-    for question_id, kind, at in rows:
-        if question_id == previous_question:
-            gaps[(previous_kind, kind)].append(at - previous_at)
-        previous_question, previous_kind, previous_at = question_id, kind, at
-    waits = [Wait(after, before, len(values), sum(values) / len(values), p90(values))
-             for (after, before), values in gaps.items()]
+    """Count and mean per pair of consecutive steps by GROUP BY; the nearest-rank p90 reads each pair's
+    waits in order, which the covering (after, before, seconds, cohort) index of step_waits serves
+    without a sort or a table read."""
+    pairs = session.execute(
+        select(StepWait.after, StepWait.before, func.count(), func.sum(StepWait.seconds))
+        .where(*cohort).group_by(StepWait.after, StepWait.before)).all()
+    waits = []
+    for after, before, n, total in pairs:
+        rank = -(-9 * n // 10)  # ⌈0.9·n⌉
+        value = session.scalar(
+            select(StepWait.seconds)
+            .where(StepWait.after == after, StepWait.before == before, *cohort)
+            .order_by(StepWait.seconds).offset(rank - 1).limit(1))
+        waits.append(Wait(after, before, n, total / n, value))
     return tuple(sorted(waits, key=lambda w: (-w.mean, w.after, w.before)))
 
 
@@ -538,12 +558,13 @@ class SelfService:
 
 def self_service(session: Session, filters: Filters, *, limit: int = 20) -> SelfService:
     """What the knowledge base resolves by itself, and where it is missing something."""
-    cohort = _cohort(session, filters)
-    asked = dict(session.execute(select(Question.channel, func.count()).where(*cohort).group_by(Question.channel)).all())
-    from_kb = dict(session.execute(
-        select(Question.channel, func.count(func.distinct(Question.id)))
-        .join(Event, Event.question_id == Question.id)
-        .where(Event.kind == "answered_from_kb", *cohort).group_by(Question.channel)).all())
+    cohort = _cohort(session, filters, QuestionFacts)
+    by_channel = session.execute(
+        select(QuestionFacts.channel, func.count(),
+               func.count(case((QuestionFacts.answered_from_kb.is_(True), 1))))
+        .where(*cohort).group_by(QuestionFacts.channel)).all()
+    asked = {channel: n for channel, n, _ in by_channel}
+    from_kb = {channel: n for channel, _, n in by_channel if n}
     channels = tuple(ChannelResolution(channel, n, from_kb.get(channel, 0)) for channel, n in
                      sorted(asked.items(), key=lambda item: (-item[1], item[0])))
     total = ChannelResolution("all channels", sum(asked.values()), sum(from_kb.values()))
@@ -560,14 +581,13 @@ def self_service(session: Session, filters: Filters, *, limit: int = 20) -> Self
         .where(SearchLog.result_count == 0, *searched)
         .group_by(query).order_by(func.count().desc(), query).limit(limit))
 
-    published_on_topic = exists().where(article_topics.c.topic_id == Question.topic_id,
+    published_on_topic = exists().where(article_topics.c.topic_id == QuestionFacts.topic_id,
                                         article_topics.c.article_id == Article.id,
                                         Article.status == "published")
-    routed = func.count(func.distinct(Question.id)).label("routed")
+    routed = func.count().label("routed")
     uncovered = session.execute(
         select(Topic.id, Topic.slug, routed)
-        .join(Question, Question.topic_id == Topic.id)
-        .join(Event, and_(Event.question_id == Question.id, Event.kind == "routed"))
+        .join(QuestionFacts, and_(QuestionFacts.topic_id == Topic.id, QuestionFacts.routed > 0))
         .where(*cohort, ~published_on_topic)
         .group_by(Topic.id, Topic.slug)
         .order_by(routed.desc(), Topic.slug).limit(limit)).all()
@@ -614,52 +634,27 @@ def expert_load(session: Session, filters: Filters, now: datetime) -> Load:
     period = filters.period
     days = tuple(d for d in period.days if period.midnight(d) <= now)
     snapshots = [min(_epoch(period.midnight(d + timedelta(days=1))), _epoch(now)) for d in days]
-    # A question counts if it could have been open in the period: received before its end, and still
-    # open now or changed after its start (closing it is a change).
-    cohort = [Question.created_at < period.end,
-              Question.status.in_(OPEN_STATUSES) | (Question.updated_at >= period.start)]
+    # The stretches an open question was someone's (routing.events replays them as each event is
+    # recorded), as far as they overlap the period: what happened after its end is not known yet then.
+    end = _epoch(period.end)
+    cohort = [Ownership.since < period.end, Ownership.until.is_(None) | (Ownership.until >= period.start)]
+    if filters.topic_id is not None or filters.channel:
+        cohort.append(QuestionFacts.question_id == Ownership.question_id)
     if filters.topic_id is not None:
-        cohort.append(Question.topic_id.in_(_topic_and_subtopics(session, filters.topic_id)))
+        cohort.append(QuestionFacts.topic_id.in_(_topic_and_subtopics(session, filters.topic_id)))
     if filters.channel:
-        cohort.append(Question.channel == filters.channel)
+        cohort.append(QuestionFacts.channel == filters.channel)
     rows = session.execute(
-        select(Event.question_id, Event.kind, epoch_seconds(Event.at), Event.actor_id,
-               Event.payload["to_user_id"].as_integer())
-        .join(Question, Question.id == Event.question_id)
-        .where(Event.kind.in_(LOAD_KINDS), Event.at < period.end, *cohort)
-        .order_by(Event.question_id, Event.at, Event.id))
+        select(Ownership.owner_id, epoch_seconds(Ownership.since), epoch_seconds(Ownership.until)).where(*cohort))
 
     # Per expert, +1/-1 at the first and past the last snapshot their ownership of a question covers.
     changes: dict[int, list[int]] = defaultdict(lambda: [0] * (len(days) + 1))
-
-    def owned(owner, since, until):
-        if owner is None:
-            return
+    for owner, since, until in rows:
         first = bisect_left(snapshots, since)
-        past = bisect_left(snapshots, until) if until is not None else len(days)
+        past = bisect_left(snapshots, until) if until is not None and until < end else len(days)
         if first < past:
             changes[owner][first] += 1
             changes[owner][past] -= 1
-
-    current, owner, opened, answerer, since = None, None, True, None, 0
-    for question_id, kind, at, actor_id, to_user_id in rows:
-        if question_id != current:
-            if current is not None and opened:
-                owned(owner, since, None)
-            current, owner, opened, answerer, since = question_id, None, True, None, at
-        if kind in OWNER_KINDS:
-            if opened:
-                owned(owner, since, at)
-            owner, since = to_user_id, at
-        elif kind in ANSWER_KINDS + ("closed",):
-            if opened:
-                owned(owner, since, at)
-            opened = False
-            answerer = actor_id if kind == "answered" else answerer
-        elif kind == "reopened" and not opened:
-            opened, owner, since = True, answerer or owner, at
-    if current is not None and opened:
-        owned(owner, since, None)
 
     experts = dict(session.execute(
         select(User.id, func.coalesce(ExpertStatus.capacity, DEFAULT_CAPACITY))

@@ -284,3 +284,61 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
     question: Mapped[Question | None] = relationship()
+
+
+class QuestionFacts(Base):
+    """One question's figures as its events tell them, kept in step with the events (routing.events) so
+    the dashboards aggregate one row per question instead of walking the event table. Derived data:
+    `rebuild_question_facts` recomputes it from the events, which stay the truth."""
+
+    __tablename__ = "question_facts"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True)
+    # Copied from the question, so a page reads one compact table and never the wide question rows.
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    topic_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    routed: Mapped[int] = mapped_column(Integer, default=0)  # `routed` events
+    forwarded: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    answered_from_kb: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The owners in order (JSON list of user ids); NULL when never routed or forwarded.
+    route: Mapped[str | None] = mapped_column(Text)
+    handoffs: Mapped[int | None] = mapped_column(Integer)  # len(route) - 1
+
+
+class StepWait(Base):
+    """The wait before one process step of a question, since the step before it (derived, see QuestionFacts)."""
+
+    __tablename__ = "step_waits"
+    # Each pair's waits in order, with the cohort: count, mean and p90 come from this index alone.
+    __table_args__ = (Index("ix_step_waits_pair_seconds", "after", "before", "seconds", "received_at", "topic_id",
+                            "channel"),)
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    # The question's cohort (see QuestionFacts), so "where questions wait" needs no join.
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    channel: Mapped[str] = mapped_column(String(10))
+    topic_id: Mapped[int | None] = mapped_column(Integer)
+    after: Mapped[str] = mapped_column(String(24))
+    before: Mapped[str] = mapped_column(String(24))
+    seconds: Mapped[int] = mapped_column(Integer)
+
+
+class Ownership(Base):
+    """A stretch of time an open question was someone's (derived, see QuestionFacts): from `since` until
+    `until` (NULL: still theirs); what expert load counts."""
+
+    __tablename__ = "ownerships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -21,7 +21,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from app.analytics import bp as analytics_bp
 from app.analytics.api import bp as events_api_bp
@@ -38,8 +38,8 @@ from routing.analytics import (
     question_timeline,
     self_service,
 )
-from routing.events import record_event
-from routing.models import SearchLog
+from routing.events import rebuild_question_facts, record_event
+from routing.models import Ownership, QuestionFacts, SearchLog, StepWait
 from routing.questions import (
     Customer,
     NewQuestion,
@@ -298,6 +298,52 @@ def test_the_event_log_names_case_activity_timestamp_and_resource(session, histo
                                          "Petra Parkeer")
     since = [e.activity for e in event_log(session, since=T0 + timedelta(days=7))]
     assert since == ["received", "routed", "accepted", "received", "routed"]  # Q5 and Q6
+
+
+def _derived(session) -> dict:
+    """Every derived row, without surrogate keys, in a stable order."""
+    facts = session.execute(select(QuestionFacts.__table__).order_by(QuestionFacts.question_id)).all()
+    waits = session.execute(select(StepWait.__table__).order_by(StepWait.event_id)).all()
+    spans = session.execute(select(Ownership.question_id, Ownership.owner_id, Ownership.since, Ownership.until)
+                            .order_by(Ownership.question_id, Ownership.since, Ownership.owner_id)).all()
+    return {"facts": [tuple(r) for r in facts], "waits": [tuple(r) for r in waits], "spans": [tuple(r) for r in spans]}
+
+
+def test_the_facts_kept_as_events_are_recorded_equal_the_facts_rebuilt_from_the_events(session, history):
+    rate_answer(session, T0 + timedelta(days=4, hours=2), history["q1"], helpful=False)  # a reopen too
+    session.commit()
+    live = _derived(session)
+    q2 = session.get(QuestionFacts, history["q2"].id)
+    assert (q2.received_at, q2.channel, q2.status, q2.due_at, q2.answered_at) == (
+        T0 + timedelta(hours=1), "web", "answered", T0 + timedelta(days=1, hours=1), T0 + timedelta(days=2, hours=1))
+    assert (q2.first_response_at, q2.first_answer_at) == (T0 + timedelta(hours=2, minutes=35),
+                                                          T0 + timedelta(days=2, hours=1))
+    assert (q2.routed, q2.forwarded, q2.escalated, q2.answered_from_kb, q2.handoffs) == (2, 1, 0, False, 2)
+    assert q2.route == f"[{history['petra'].id}, {history['pim'].id}, {history['petra'].id}]"
+    session.expunge(q2)
+    assert len(live["facts"]) == 7 and len(live["waits"]) == 1 + 5 + 5 + 1 + 5 + 2 + 1  # steps − 1, Q0 to Q6
+
+    for model in (StepWait, Ownership, QuestionFacts):  # lose them all, then derive them again
+        session.execute(delete(model))
+    assert session.scalar(select(func.count()).select_from(QuestionFacts)) == 0
+    assert rebuild_question_facts(session) == 7
+    session.commit()
+    assert _derived(session) == live
+
+    # and rebuilding only some questions leaves every row as it was
+    rebuild_question_facts(session, [history["q2"].id, history["q5"].id])
+    session.commit()
+    assert _derived(session) == live
+
+
+def test_a_step_recorded_out_of_time_order_still_gives_the_waits_in_time_order(session, history):
+    # Q6 was routed at 07:05; a late-entered escalation at 07:02 sits between received and routed
+    record_event(session, NOW - timedelta(hours=2) + timedelta(minutes=2), "escalated", question=history["q6"],
+                 to_user_id=history["cor"].id, reason="entered late")
+    session.commit()
+    waits = {(w.after, w.before): w.count for w in flow(session, Filters(MARCH)).waits}
+    assert waits[("received", "escalated")] == 1 and waits[("escalated", "routed")] == 1
+    assert waits[("received", "routed")] == 4
 
 
 # --- the pages ------------------------------------------------------------------------------------------
