@@ -98,3 +98,11 @@ def test_agents_and_experts_cannot_write_articles(client, auth, session, people)
         assert auth.post(f"/editor/articles/{article.id}/edit", _form(topics=[], version="1")).status_code == 403
         auth.logout()
     assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+def test_create_article_from_a_knowledge_gap_starts_with_its_words_and_topic(client, auth, session, people):
+    make_topic(session, "parking", "Parking")
+    auth.login(people["editor"].email)
+    page = client.get("/editor/articles/new?title=camper+parking+dyke&topic=parking").get_data(as_text=True)
+    assert 'value="camper parking dyke"' in page
+    assert '<option selected value="parking">' in page or 'value="parking" selected' in page

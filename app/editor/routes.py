@@ -47,6 +47,9 @@ def article(article_id: int):
 @bp.route("/articles/new", methods=["GET", "POST"])
 def new_article():
     form = _form()
+    if not form.is_submitted():  # "create article" from a knowledge gap brings its words and topic
+        form.title.data = request.args.get("title", "")[:300]
+        form.topics.data = [request.args["topic"]] if request.args.get("topic") else []
     if form.validate_on_submit():
         try:
             created = create_article(db.session, now(), _draft(form), author_id=current_user.id)
