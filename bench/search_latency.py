@@ -406,27 +406,30 @@ def bench_config(folder: str) -> dict:
 
 
 class Timer:
-    """Accumulates wall time of wrapped callables, per name; time spent in a wrapped callable that
-    runs inside another wrapped one counts only for the inner one (exclusive time)."""
+    """Accumulates wall time and process CPU time of wrapped callables, per name; time spent in a
+    wrapped callable that runs inside another wrapped one counts only for the inner one."""
 
     def __init__(self):
         self.totals: dict[str, float] = {}
         self.current: dict[str, float] = {}
-        self._children: list[float] = []
+        self.current_cpu: dict[str, float] = {}
+        self._children: list[list[float]] = []
 
     def wrap(self, name: str, fn):
         def wrapped(*args, **kwargs):
-            self._children.append(0.0)
-            start = time.perf_counter()
+            self._children.append([0.0, 0.0])
+            start, start_cpu = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                elapsed = time.perf_counter() - start
-                own = elapsed - self._children.pop()
+                elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+                inner, inner_cpu = self._children.pop()
                 if self._children:
-                    self._children[-1] += elapsed
-                self.totals[name] = self.totals.get(name, 0.0) + own
-                self.current[name] = self.current.get(name, 0.0) + own
+                    self._children[-1][0] += elapsed
+                    self._children[-1][1] += cpu
+                self.totals[name] = self.totals.get(name, 0.0) + elapsed - inner
+                self.current[name] = self.current.get(name, 0.0) + elapsed - inner
+                self.current_cpu[name] = self.current_cpu.get(name, 0.0) + cpu - inner_cpu
         wrapped.__wrapped__ = fn
         return wrapped
 
@@ -544,7 +547,50 @@ def index_state(articles: int) -> dict:
     return state
 
 
-def prepare(articles: int) -> None:
+def fill_missing_vectors(service, session) -> dict[str, int]:
+    """Bench-only shortcut for an interrupted build: every published article without a stored vector
+    gets a copy of the real vector of another article of its language (stored under its own content
+    hash, so the product reuses it). Same matrix size and cost per query; ranking quality is not
+    representative for those rows. Reported as `synthetic_vectors` in the output."""
+    import numpy as np
+    from sqlalchemy import insert, select
+
+    from knowledge.documents import ArticleSource
+    from knowledge.models import DocumentVector
+
+    rng = random.Random(SEED)
+    source = ArticleSource()
+    ids = list(source.all_ids(session))
+    filled: dict[str, int] = {}
+    donors: dict[str, list[bytes]] = {}
+    for lang, embedder in service.embedders.items():
+        if embedder.name not in donors:
+            rows = session.execute(select(DocumentVector.vector).where(DocumentVector.model == embedder.name)
+                                   .limit(5000)).scalars().all()
+            donors[embedder.name] = list(rows)
+    have = {key for (key,) in session.execute(select(DocumentVector.doc_key))}
+    for first in range(0, len(ids), 1000):
+        chunk = [i for i in ids[first:first + 1000] if f"article:{i}" not in have]
+        if not chunk:
+            continue
+        rows = []
+        for i, doc in source.documents(session, chunk).items():
+            if doc is None:
+                continue
+            model = (service.embedders.get(doc.language) or service.embedders["en"]).name
+            if not donors.get(model):
+                raise RuntimeError(f"no stored {model} vector to copy")
+            vector = np.frombuffer(rng.choice(donors[model]), dtype=np.float32)
+            rows.append({"doc_key": doc.key, "model": model, "content_hash": doc.content_hash,
+                         "vector": vector.tobytes()})
+            filled[model] = filled.get(model, 0) + 1
+        session.execute(insert(DocumentVector), rows)
+        session.commit()
+        log(f"synthetic vectors so far: {filled}")
+    return filled
+
+
+def prepare(articles: int, fill_vectors: bool = False) -> None:
     """Bring a cached index up to the current product code (schema changes), timing what it costs."""
     from sqlalchemy.orm import Session
 
@@ -553,7 +599,13 @@ def prepare(articles: int) -> None:
     from app.search import build_search_service
 
     folder = cache_dir(articles)
+    sync_schema(articles)
     before = index_state(articles)
+    if before["whoosh_docs"] != before["published"]:
+        # An index that is incomplete but looks current (e.g. emptied by a schema change, then the
+        # process died) is not rebuilt by open(): start from nothing so that open() rebuilds.
+        log(f"index holds {before['whoosh_docs']} of {before['published']} documents: removing it")
+        shutil.rmtree(os.path.join(folder, "index"), ignore_errors=True)
     app = create_app(bench_config(folder))
     with app.app_context():
         service = build_search_service(app)
@@ -566,6 +618,11 @@ def prepare(articles: int) -> None:
                 last[0] = time.perf_counter()
                 log(f"reindexed {done}/{total} ({time.perf_counter() - started:.0f}s, load {loadavg()})")
 
+        filled = {}
+        if fill_vectors:
+            with Session(db.engine) as session:
+                filled = fill_missing_vectors(service, session)
+        started = time.perf_counter()
         with Session(db.engine) as session:
             service.open(session, progress=progress)
             reason = "open() with the current code"
@@ -580,6 +637,8 @@ def prepare(articles: int) -> None:
     meta_path = os.path.join(folder, "meta.json")
     with open(meta_path) as f:
         meta = json.load(f)
+    if filled:
+        meta["synthetic_vectors"] = filled
     meta["current_code_reindex"] = {"seconds": seconds, "reason": reason, "before": before,
                                     "phases_seconds": {k: round(v, 1) for k, v in timer.totals.items()},
                                     "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -702,6 +761,7 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
         from knowledge.fulltext import FullTextIndex, clean_query
 
         totals, phases, by_kind, hit_counts, limit10, filter_docset = [], {}, {}, [], [], []
+        cpu_totals, cpu_phases = [], {}
         models_per_query: dict[int, int] = {}
         guess = getattr(search_module, "guess_language", None)
         guessed: dict[str, int] = {}
@@ -709,10 +769,16 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
             service._query_vectors.clear()
             load_start = loadavg()
             for kind, q in queries:
-                timer.current = {}
-                started = time.perf_counter()
+                timer.current, timer.current_cpu = {}, {}
+                started, started_cpu = time.perf_counter(), time.process_time()
                 hits = customer(q)
                 ms = (time.perf_counter() - started) * 1000
+                cpu_ms = (time.process_time() - started_cpu) * 1000
+                cpu_totals.append(cpu_ms)
+                current_cpu = {k: v * 1000 for k, v in timer.current_cpu.items()}
+                current_cpu["other"] = cpu_ms - sum(current_cpu.values())
+                for k, v in current_cpu.items():
+                    cpu_phases.setdefault(k, []).append(v)
                 totals.append(ms)
                 by_kind.setdefault(kind, []).append(ms)
                 hit_counts.append(len(hits))
@@ -749,6 +815,10 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
             # Each phase over all queries (a phase that did not run in a query counts 0 ms there).
             n = len(totals)
             out["phases_ms"] = {k: pct(v + [0.0] * (n - len(v))) for k, v in sorted(phases.items())}
+            # Process CPU time (all threads): less sensitive to other jobs on the machine than wall time;
+            # for single-threaded phases it is what the wall time would be on an idle machine.
+            out["inprocess_cpu"] = pct(cpu_totals)
+            out["phases_cpu_ms"] = {k: pct(v + [0.0] * (n - len(v))) for k, v in sorted(cpu_phases.items())}
             out["phases_ms"]["whoosh_search_limit10(separate call)"] = pct(limit10)
             out["phases_ms"]["whoosh_filter_docset_uncached(separate call)"] = pct(filter_docset)
             out["query_embeddings_per_query"] = {str(k): v for k, v in sorted(models_per_query.items())}
@@ -952,6 +1022,8 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="ignore the cached corpus and index")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fill-missing-vectors", action="store_true",
+                        help="with --prepare: copy real vectors to articles an interrupted build did not embed")
     args = parser.parse_args()
 
     if args.omp_threads:
@@ -960,7 +1032,7 @@ def main() -> None:
         build(args.articles)
         return
     if args.prepare:
-        prepare(args.articles)
+        prepare(args.articles, fill_vectors=args.fill_missing_vectors)
         return
     if args.rebuild:
         shutil.rmtree(cache_dir(args.articles), ignore_errors=True)
@@ -971,6 +1043,7 @@ def main() -> None:
     result.update(index_seconds=meta["index_seconds"], corpus_seconds=meta["corpus_seconds"], cached=cached,
                   index_build_omp_num_threads=meta.get("omp_num_threads"),
                   current_code_reindex=meta.get("current_code_reindex"),
+                  synthetic_vectors=meta.get("synthetic_vectors"), index_note=meta.get("index_note"),
                   index_phases_seconds=meta.get("index_phases_seconds"), embedders=meta["embedders"],
                   corpus={k: meta.get(k) for k in ("languages", "audiences", "avg_words", "built_at")})
 
