@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from knowledge.changes import changes_after, latest_change_id, on_commit
 from knowledge.documents import Document, DocumentSource, split_key
 from knowledge.embeddings import Embedder
-from knowledge.fulltext import FullTextIndex, KeywordHit, clean_query
+from knowledge.fulltext import MAX_QUERY_CHARS, FullTextIndex, KeywordHit, clean_query, without_control_characters
 from knowledge.vectors import VectorSpace, embed_and_store, forget_vectors, load_vectors
 
 log = logging.getLogger(__name__)
@@ -193,11 +193,14 @@ class SearchService:
         spaces = {self._space_for_language(lang).embedder.name: self._space_for_language(lang) for lang in languages}
         keyword = self.fulltext.search(words, audiences=audiences, kinds=kinds, languages=languages,
                                        limit=CANDIDATES)
+        # The models read the words as typed: punctuation and apostrophes carry meaning for them,
+        # unlike for the keyword parser, which gets the cleaned `words`.
+        as_typed = " ".join(without_control_characters(text).split())[:MAX_QUERY_CHARS]
         scored: dict[str, float] = {}
         for space in spaces.values():
             if not len(space):
                 continue
-            vector = self._query_vector(space.embedder, words)
+            vector = self._query_vector(space.embedder, as_typed)
             in_space = [h for h in keyword if self._space_of(h.key) is space]
             scored.update(fuse(space, vector, in_space, public_only=public_only, kinds=kinds))
         ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:limit]
