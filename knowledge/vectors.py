@@ -6,6 +6,7 @@ at this scale.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable
 
@@ -135,8 +136,8 @@ def embed_and_store(session: Session, space: VectorSpace, docs: list[Document], 
     stored = dict(session.execute(
         select(DocumentVector.doc_key, DocumentVector.content_hash)
         .where(DocumentVector.model == model, DocumentVector.doc_key.in_([d.key for d in docs]))).all())
-    fresh = [d for d in docs if stored.get(d.key) != d.content_hash]
-    unchanged = [d for d in docs if stored.get(d.key) == d.content_hash]
+    fresh = [d for d in docs if stored.get(d.key) != vector_hash(d)]
+    unchanged = [d for d in docs if stored.get(d.key) == vector_hash(d)]
     if unchanged:  # text is the same, but audience or kind may have changed: reuse the vector
         blobs = dict(session.execute(select(DocumentVector.doc_key, DocumentVector.vector).where(
             DocumentVector.model == model, DocumentVector.doc_key.in_([d.key for d in unchanged]))).all())
@@ -145,7 +146,7 @@ def embed_and_store(session: Session, space: VectorSpace, docs: list[Document], 
         chunk = fresh[start:start + batch]
         vectors = document_vectors(space.embedder, chunk)
         for doc, vector in zip(chunk, vectors):
-            session.merge(DocumentVector(doc_key=doc.key, model=model, content_hash=doc.content_hash,
+            session.merge(DocumentVector(doc_key=doc.key, model=model, content_hash=vector_hash(doc),
                                          vector=np.asarray(vector, dtype=np.float32).tobytes()))
         space.put(chunk, vectors)
     session.flush()
@@ -156,8 +157,16 @@ def forget_vectors(session: Session, keys: list[str]) -> None:
         session.execute(delete(DocumentVector).where(DocumentVector.doc_key.in_(keys)))
 
 
+# Bump when `document_vectors` computes vectors differently: stored vectors of another recipe are
+# then recomputed instead of reused.
+VECTOR_RECIPE = "title95-body05"
 TITLE_SHARE = 0.95
 BODY_CHARS = 2000  # beyond this the models truncate anyway (256 and 512 word pieces)
+
+
+def vector_hash(doc: Document) -> str:
+    """Identifies the text and the recipe a stored vector was made from."""
+    return hashlib.sha256(f"{VECTOR_RECIPE}\x00{doc.content_hash}".encode()).hexdigest()[:32]
 
 
 def document_vectors(embedder: Embedder, docs: list[Document]) -> np.ndarray:

@@ -76,3 +76,19 @@ def test_counts_of_articles_do_not_change_when_a_whole_import_is_invalid(runner,
     result = runner.invoke(args=["kb", "import", str(path)])
     assert "Imported 0 articles; skipped 2 invalid lines." in result.output
     assert session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_a_vector_stored_by_an_older_recipe_is_recomputed_not_reused(session):
+    from knowledge.embeddings import HashingEmbedder
+    from knowledge.models import DocumentVector
+    from knowledge.vectors import VectorSpace, embed_and_store, vector_hash
+
+    doc = Document("article", 1, "Green bin", "Emptied on Monday.", "public", "en")
+    space = VectorSpace(HashingEmbedder())
+    session.add(DocumentVector(doc_key=doc.key, model=space.embedder.name, content_hash=doc.content_hash,
+                               vector=b"\x00" * 4 * space.embedder.dim))
+    session.flush()
+    embed_and_store(session, space, [doc])
+    stored = session.get(DocumentVector, (doc.key, space.embedder.name))
+    assert stored.content_hash == vector_hash(doc)
+    assert stored.vector != b"\x00" * 4 * space.embedder.dim
