@@ -557,6 +557,7 @@ def fill_missing_vectors(service, session) -> dict[str, int]:
 
     from knowledge.documents import ArticleSource
     from knowledge.models import DocumentVector
+    from knowledge.vectors import stored_model
 
     rng = random.Random(SEED)
     source = ArticleSource()
@@ -565,7 +566,7 @@ def fill_missing_vectors(service, session) -> dict[str, int]:
     donors: dict[str, list[bytes]] = {}
     for lang, embedder in service.embedders.items():
         if embedder.name not in donors:
-            rows = session.execute(select(DocumentVector.vector).where(DocumentVector.model == embedder.name)
+            rows = session.execute(select(DocumentVector.vector).where(DocumentVector.model == stored_model(embedder))
                                    .limit(5000)).scalars().all()
             donors[embedder.name] = list(rows)
     have = {key for (key,) in session.execute(select(DocumentVector.doc_key))}
@@ -581,7 +582,9 @@ def fill_missing_vectors(service, session) -> dict[str, int]:
             if not donors.get(model):
                 raise RuntimeError(f"no stored {model} vector to copy")
             vector = np.frombuffer(rng.choice(donors[model]), dtype=np.float32)
-            rows.append({"doc_key": doc.key, "model": model, "content_hash": doc.content_hash,
+            rows.append({"doc_key": doc.key, "model": stored_model(service.embedders.get(doc.language)
+                                                                    or service.embedders["en"]),
+                         "content_hash": doc.content_hash,
                          "vector": vector.tobytes()})
             filled[model] = filled.get(model, 0) + 1
         session.execute(insert(DocumentVector), rows)

@@ -6,7 +6,6 @@ at this scale.
 """
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterable
 
@@ -117,7 +116,7 @@ class _LazyScores(dict):
 def load_vectors(session: Session, space: VectorSpace, docs_by_key: dict[str, Document]) -> None:
     """Fill a space from the stored vectors of its model (at start-up and after a rebuild)."""
     rows = session.execute(select(DocumentVector.doc_key, DocumentVector.vector)
-                           .where(DocumentVector.model == space.embedder.name)).all()
+                           .where(DocumentVector.model == stored_model(space.embedder))).all()
     docs, vectors = [], []
     for key, blob in rows:
         doc = docs_by_key.get(key)
@@ -132,12 +131,12 @@ def embed_and_store(session: Session, space: VectorSpace, docs: list[Document], 
     """Embed documents whose text changed since their stored vector, store, and put them in the space."""
     if not docs:
         return
-    model = space.embedder.name
+    model = stored_model(space.embedder)
     stored = dict(session.execute(
         select(DocumentVector.doc_key, DocumentVector.content_hash)
         .where(DocumentVector.model == model, DocumentVector.doc_key.in_([d.key for d in docs]))).all())
-    fresh = [d for d in docs if stored.get(d.key) != vector_hash(d)]
-    unchanged = [d for d in docs if stored.get(d.key) == vector_hash(d)]
+    fresh = [d for d in docs if stored.get(d.key) != d.content_hash]
+    unchanged = [d for d in docs if stored.get(d.key) == d.content_hash]
     if unchanged:  # text is the same, but audience or kind may have changed: reuse the vector
         blobs = dict(session.execute(select(DocumentVector.doc_key, DocumentVector.vector).where(
             DocumentVector.model == model, DocumentVector.doc_key.in_([d.key for d in unchanged]))).all())
@@ -146,7 +145,7 @@ def embed_and_store(session: Session, space: VectorSpace, docs: list[Document], 
         chunk = fresh[start:start + batch]
         vectors = document_vectors(space.embedder, chunk)
         for doc, vector in zip(chunk, vectors):
-            session.merge(DocumentVector(doc_key=doc.key, model=model, content_hash=vector_hash(doc),
+            session.merge(DocumentVector(doc_key=doc.key, model=model, content_hash=doc.content_hash,
                                          vector=np.asarray(vector, dtype=np.float32).tobytes()))
         space.put(chunk, vectors)
     session.flush()
@@ -157,16 +156,16 @@ def forget_vectors(session: Session, keys: list[str]) -> None:
         session.execute(delete(DocumentVector).where(DocumentVector.doc_key.in_(keys)))
 
 
-# Bump when `document_vectors` computes vectors differently: stored vectors of another recipe are
-# then recomputed instead of reused.
+# Bump when `document_vectors` computes vectors differently: vectors are stored under model + recipe,
+# so those of another recipe are neither loaded nor reused, but recomputed.
 VECTOR_RECIPE = "title95-body05"
 TITLE_SHARE = 0.95
 BODY_CHARS = 2000  # beyond this the models truncate anyway (256 and 512 word pieces)
 
 
-def vector_hash(doc: Document) -> str:
-    """Identifies the text and the recipe a stored vector was made from."""
-    return hashlib.sha256(f"{VECTOR_RECIPE}\x00{doc.content_hash}".encode()).hexdigest()[:32]
+def stored_model(embedder: Embedder) -> str:
+    """The `model` a vector is stored under: the embedder and how its output was combined."""
+    return f"{embedder.name}+{VECTOR_RECIPE}"
 
 
 def document_vectors(embedder: Embedder, docs: list[Document]) -> np.ndarray:

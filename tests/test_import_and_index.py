@@ -78,17 +78,19 @@ def test_counts_of_articles_do_not_change_when_a_whole_import_is_invalid(runner,
     assert session.scalar(select(func.count()).select_from(Article)) == 0
 
 
-def test_a_vector_stored_by_an_older_recipe_is_recomputed_not_reused(session):
+def test_a_vector_stored_by_an_older_recipe_is_neither_loaded_nor_reused(session):
     from knowledge.embeddings import HashingEmbedder
     from knowledge.models import DocumentVector
-    from knowledge.vectors import VectorSpace, embed_and_store, vector_hash
+    from knowledge.vectors import VectorSpace, embed_and_store, load_vectors, stored_model
 
     doc = Document("article", 1, "Green bin", "Emptied on Monday.", "public", "en")
     space = VectorSpace(HashingEmbedder())
-    session.add(DocumentVector(doc_key=doc.key, model=space.embedder.name, content_hash=doc.content_hash,
-                               vector=b"\x00" * 4 * space.embedder.dim))
+    old = DocumentVector(doc_key=doc.key, model=space.embedder.name, content_hash=doc.content_hash,
+                         vector=b"\x00" * 4 * space.embedder.dim)  # stored before recipes were named
+    session.add(old)
     session.flush()
+    load_vectors(session, space, {doc.key: doc})
+    assert doc.key not in space
     embed_and_store(session, space, [doc])
-    stored = session.get(DocumentVector, (doc.key, space.embedder.name))
-    assert stored.content_hash == vector_hash(doc)
-    assert stored.vector != b"\x00" * 4 * space.embedder.dim
+    fresh = session.get(DocumentVector, (doc.key, stored_model(space.embedder)))
+    assert fresh is not None and fresh.vector != old.vector and doc.key in space
