@@ -79,7 +79,7 @@ class FullTextIndex:
     def __init__(self, path: str, *, writer_timeout: float = 30.0):
         self.path = path
         self._writer_timeout = writer_timeout
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # search() refreshes a missing searcher while holding it
         self._searcher = None
         self._ix = self._open_or_create()
         self._parser = self._parser_for(("en", "nl"))
