@@ -7,7 +7,7 @@ index and applies the log from where it stopped: the database stays the only tru
 from __future__ import annotations
 
 from collections.abc import Callable
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from knowledge.base import utcnow
@@ -17,13 +17,17 @@ PENDING = "vraagbaak.changed_document_keys"
 
 
 # kind → function(obj) that returns the document key an ORM object affects, or None.
-_TRACKED: dict[type, Callable[[object], str | None]] = {Article: lambda a: f"article:{a.id}"}
+# model → (key of the document it is, the attributes the index reads). Changes to other attributes
+# (flags, counters, timers) do not touch the index, so they log nothing.
+_TRACKED: dict[type, tuple[Callable[[object], str | None], tuple[str, ...]]] = {
+    Article: (lambda a: f"article:{a.id}", ("title", "body", "status", "audience", "language", "review_by", "topics")),
+}
 _after_commit_listeners: list[Callable[[], None]] = []
 
 
-def track(model: type, key_of: Callable[[object], str | None]) -> None:
+def track(model: type, key_of: Callable[[object], str | None], indexed: tuple[str, ...]) -> None:
     """Let a higher floor say which of its objects are documents (routing: answered questions)."""
-    _TRACKED[model] = key_of
+    _TRACKED[model] = (key_of, indexed)
 
 
 def on_commit(listener: Callable[[], None]) -> None:
@@ -43,14 +47,24 @@ def latest_change_id(session: Session) -> int:
 @event.listens_for(Session, "after_flush")
 def _log_changed_documents(session: Session, flush_context) -> None:
     keys = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        key_of = _TRACKED.get(type(obj))
-        if key_of is not None and (key := key_of(obj)):
+    for obj in (*session.new, *session.deleted, *session.dirty):
+        tracked = _TRACKED.get(type(obj))
+        if tracked is None:
+            continue
+        key_of, indexed = tracked
+        if obj in session.dirty and not _indexed_change(obj, indexed):
+            continue
+        if key := key_of(obj):
             keys.add(key)
     if keys:
         now = utcnow()
         session.connection().execute(insert(IndexChange), [{"doc_key": k, "at": now} for k in sorted(keys)])
         session.info[PENDING] = True
+
+
+def _indexed_change(obj, indexed: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in indexed)
 
 
 @event.listens_for(Session, "after_commit")

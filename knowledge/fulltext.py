@@ -121,10 +121,14 @@ class FullTextIndex:
         shutil.rmtree(self.path, ignore_errors=True)
         os.makedirs(self.path, exist_ok=True)
         self.needs_rebuild = True
-        ix = whoosh_index.create_in(self.path, _schema())
-        with open(version_file, "w") as f:
+        # No schema-version file yet: it is written by `mark_complete` when the rebuild has finished,
+        # so an index left half-built by a killed process is rebuilt again on the next open.
+        return whoosh_index.create_in(self.path, _schema())
+
+    def mark_complete(self) -> None:
+        """The index holds every document: from now on it may be opened as current."""
+        with open(os.path.join(self.path, "schema-version"), "w") as f:
             f.write(SCHEMA_VERSION)
-        return ix
 
     needs_rebuild = False
 

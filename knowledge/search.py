@@ -97,6 +97,7 @@ class SearchService:
                 if progress:
                     progress(done, len(keys))
             self._save_applied(start_id)
+            self.fulltext.mark_complete()
         self.catch_up(session)
         return len(keys)
 

@@ -261,7 +261,8 @@ class SearchLog(Base):
 
 # Every change to a question is logged for the search indexes, whichever process makes it:
 # answered questions are searchable as "previously answered", reopened ones drop out again.
-track(Question, lambda question: f"question:{question.id}")
+track(Question, lambda question: f"question:{question.id}",
+      ("text", "answer", "status", "language", "topic_id"))
 
 
 class Notification(Base):

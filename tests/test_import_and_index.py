@@ -57,7 +57,9 @@ def _write_many(path: str, start: int, count: int) -> None:
 
 def test_two_processes_writing_one_index_wait_for_each_other_and_lose_nothing(tmp_path):
     path = str(tmp_path / "whoosh")
-    FullTextIndex(path).close()  # create it once, as the first process to start would
+    first = FullTextIndex(path)  # created and (emptily) rebuilt once, as the first process to start would
+    first.mark_complete()
+    first.close()
     context = multiprocessing.get_context("spawn")
     writers = [context.Process(target=_write_many, args=(path, start, 25)) for start in (0, 1000)]
     for process in writers:
@@ -94,3 +96,32 @@ def test_a_vector_stored_by_an_older_recipe_is_neither_loaded_nor_reused(session
     embed_and_store(session, space, [doc])
     fresh = session.get(DocumentVector, (doc.key, stored_model(space.embedder)))
     assert fresh is not None and fresh.vector != old.vector and doc.key in space
+
+
+def test_only_changes_the_index_reads_are_logged_for_it(session):
+    from datetime import timedelta
+
+    from knowledge.models import IndexChange
+    from tests.factories import T0, make_article
+
+    article = make_article(session, "Green bin", "Emptied on Monday.")
+    logged = session.scalar(select(func.count()).select_from(IndexChange))
+    article.flagged_at = T0 + timedelta(days=1)  # a flag is not indexed
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(IndexChange)) == logged
+    article.title = "Organic waste bin"
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(IndexChange)) == logged + 1
+
+
+def test_an_index_left_half_built_is_rebuilt_on_the_next_open(tmp_path):
+    path = str(tmp_path / "whoosh")
+    first = FullTextIndex(path)
+    assert first.needs_rebuild
+    first.write([Document("article", 1, "Half", "built", "public", "en")])  # killed before it finished
+    first.close()
+    assert FullTextIndex(path).needs_rebuild
+    done = FullTextIndex(path)
+    done.mark_complete()
+    done.close()
+    assert not FullTextIndex(path).needs_rebuild
