@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from app.api import bp
+from app.auth.session import signed_in_with_token
 from app.extensions import csrf, db
 from app.search import search_service
 from app.web import business_hours, now, staff_role
@@ -17,9 +18,20 @@ from routing.routing import preview_candidates
 from routing.searching import MAX_QUERY_CHARS, Searcher, search_and_log
 from routing.tracking import customer_timeline, pending_info_request, status_in_words, who_has_it
 
-# The API authenticates with tokens or the session cookie; state-changing calls with a cookie are
-# checked for CSRF by the views that need it, token calls cannot be forged by another site.
+# The API authenticates with tokens or the session cookie. Another site cannot send a token, but it can
+# make a browser send the cookie: a state change riding on the cookie needs the CSRF token (X-CSRFToken)
+# like any form. Posts that only compute an answer (the previews) store nothing and need none.
 csrf.exempt(bp)
+COMPUTE_ONLY = {"api.preview", "api.routing_preview"}
+
+
+@bp.before_request
+def cookie_state_changes_need_csrf():
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in COMPUTE_ONLY:
+        return None
+    if current_user.is_authenticated and not signed_in_with_token():
+        csrf.protect()
+    return None
 
 MAX_LIMIT = 50
 

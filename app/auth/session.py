@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask import g
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -56,4 +57,13 @@ def load_user_from_request(request) -> User | None:
         return None
     digest = hashlib.sha256(token.strip().encode()).hexdigest()
     user = db.session.scalar(select(User).where(User.api_token_hash == digest))
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    g.signed_in_with_token = True
+    return user
+
+
+def signed_in_with_token() -> bool:
+    """Whether this request's person came from an API token (which another site cannot send) rather than
+    from the session cookie (which a browser sends along to any request, forged or not)."""
+    return g.get("signed_in_with_token", False)
