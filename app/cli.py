@@ -109,6 +109,8 @@ def tick_command() -> None:
     report = tick(current_app._get_current_object())
     click.echo(f"Re-routed {len(report.rerouted_absent)} (owner away) and {len(report.rerouted_not_accepted)} "
                f"(not accepted); alarmed {len(report.alarmed)}.")
+    if report.failed:
+        click.echo(f"Could not escalate {', '.join(report.failed)} (see the log); retried next round.", err=True)
 
 
 @routing_cli.command("import-history")

@@ -10,6 +10,7 @@ when several processes run the scheduler: the second process to act fails its up
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from knowledge.search import SearchService
 from routing.availability import availability_of
+from routing.errors import RoutingError
 from routing.events import record_event
 from routing.models import Question
 from routing.notifications import notify_user
@@ -26,6 +28,7 @@ from routing.routing import route_question
 from routing.sla import BusinessHours, promise_for
 
 WORKING_STATUSES = ("routed", "accepted", "reopened")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,6 +37,7 @@ class EscalationReport:
     rerouted_not_accepted: list[str] = field(default_factory=list)
     alarmed: list[str] = field(default_factory=list)
     lost_races: int = 0
+    failed: list[str] = field(default_factory=list)
 
 
 def run_escalations(session: Session, now: datetime, *, search: SearchService | None,
@@ -49,6 +53,11 @@ def run_escalations(session: Session, now: datetime, *, search: SearchService | 
         except StaleDataError:  # another process handled this question first
             session.rollback()
             report.lost_races += 1
+            continue
+        except RoutingError:  # e.g. nobody left to hand it to: retried next round, the others go on
+            session.rollback()
+            log.exception("escalating question %s failed", question_id)
+            report.failed.append(session.get(Question, question_id).reference)
             continue
         if outcome:
             kind, reference = outcome

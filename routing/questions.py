@@ -124,7 +124,8 @@ def answer_from_knowledge_base(session: Session, now: datetime, question: Questi
 def assign_to_expert(session: Session, now: datetime, question: Question, expert_id: int, *,
                      due_at: datetime, actor_id: int | None, candidates: list[dict] | None = None,
                      reason: str = "") -> Question:
-    _require(question, ("new", "reopened", "routed"))
+    # An accepted question moves too: its owner may fall ill or be marked away before answering it.
+    _require(question, ("new", "reopened", "routed", "accepted"))
     question.status = "routed"
     question.owner_id = expert_id
     question.due_at = due_at

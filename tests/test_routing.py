@@ -13,7 +13,7 @@ from routing.availability import add_absence, set_expert_status
 from knowledge.models import User
 from routing.models import Event, Notification, Question, RoutingPolicy
 from tests.conftest import csrf_token_from
-from tests.factories import make_expert, make_topic, make_user
+from tests.factories import make_expert, make_question, make_topic, make_user
 
 
 @pytest.fixture
@@ -115,6 +115,36 @@ def test_an_absent_expert_s_open_questions_are_re_routed_with_events(app, client
     last = question.events[-1]
     assert last.kind == "routed" and "Petra Parkeer is not available" in last.payload["reason"]
     assert tick(app).rerouted_absent == []  # once, not every minute
+
+
+def test_an_expert_marked_away_hands_on_the_questions_they_had_already_accepted(app, client, auth, session,
+                                                                                organisation):
+    _take_in_by_phone(client, auth)
+    question = _question(session)
+    auth.login("petra@example.org")
+    auth.post(f"/inbox/questions/{question.reference}/accept")
+    assert _question(session).status == "accepted"
+    set_expert_status(session, organisation["petra"].id, presence="away")  # off to the dentist, unanswered
+    session.commit()
+
+    report = tick(app)
+    assert report.rerouted_absent == [question.reference] and report.failed == []
+    question = _question(session)
+    assert question.status == "routed" and question.owner_id == organisation["pim"].id
+    assert question.events[-1].payload["reason"] == "Petra Parkeer is not available: handed on"
+
+
+def test_a_question_nobody_can_take_stays_put_and_does_not_stop_the_round(app, session, clock):
+    anna = make_expert(session, "Anna Alleen")  # the only expert, and there is no administrator
+    first, _ = make_question(session, "Is the market on Saturday?", owner=anna, now=clock.now)
+    second, _ = make_question(session, "Can I park at the market?", owner=anna, now=clock.now)
+    set_expert_status(session, anna.id, presence="away")
+    session.commit()
+
+    report = tick(app)  # each question is tried; neither failure stops the round
+    assert report.failed == [first.reference, second.reference]
+    session.expire_all()
+    assert [(q.status, q.owner_id) for q in (first, second)] == [("routed", anna.id)] * 2
 
 
 def test_a_question_not_accepted_in_time_goes_to_the_next_expert(app, client, auth, session, organisation, clock):
