@@ -158,9 +158,13 @@ def forget_vectors(session: Session, keys: list[str]) -> None:
 
 # Bump when `document_vectors` computes vectors differently: vectors are stored under model + recipe,
 # so those of another recipe are neither loaded nor reused, but recomputed.
-VECTOR_RECIPE = "title95-body05"
+VECTOR_RECIPE = "title95-body05-lead300"
 TITLE_SHARE = 0.95
-BODY_CHARS = 2000  # beyond this the models truncate anyway (256 and 512 word pieces)
+BODY_CHARS = 2000  # an untitled document: beyond this the models truncate anyway (256 and 512 word pieces)
+# A titled document's body only breaks ties between near-identical titles: its opening does that as
+# well as the whole, and a transformer's cost grows with the text's length (measured:
+# docs/research/retrieval-lab.md), so indexing 100,000 articles takes minutes instead of hours.
+TITLED_BODY_CHARS = 300
 
 
 def stored_model(embedder: Embedder) -> str:
@@ -169,14 +173,15 @@ def stored_model(embedder: Embedder) -> str:
 
 
 def document_vectors(embedder: Embedder, docs: list[Document]) -> np.ndarray:
-    """0.95·emb(title) + 0.05·emb(body), or emb(body) for a document without title.
+    """0.95·emb(title) + 0.05·emb(opening of the body), or emb(body) for a document without title.
 
     Measured (docs/research/retrieval-lab.md): customers' words resemble the question a document
     answers far more than the answer; the body's small share breaks ties between near-identical
     titles. The sum is linear, so a query's score against it is still one matrix product.
     """
     titles = embedder.embed_documents([d.title for d in docs if d.title.strip()])
-    bodies = embedder.embed_documents([d.body[:BODY_CHARS] or d.title for d in docs])
+    bodies = embedder.embed_documents([(d.body[:TITLED_BODY_CHARS if d.title.strip() else BODY_CHARS]) or d.title
+                                       for d in docs])
     out = np.empty_like(bodies)
     title_rows = iter(titles)
     for row, doc in enumerate(docs):
