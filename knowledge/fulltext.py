@@ -12,15 +12,16 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import LanguageAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, highlight
-from whoosh.qparser import MultifieldParser, OrGroup
-from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
 
 from knowledge.documents import Document
@@ -33,7 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SYNTAX = re.compile(r"[\"'()\[\]{}^~*?:\\/+\-!<>=]")
 
 
-def _schema() -> Schema:
+def _new_schema() -> Schema:
     english = StemmingAnalyzer()
     dutch = LanguageAnalyzer("nl")
     return Schema(
@@ -82,16 +83,7 @@ class FullTextIndex:
         self._lock = threading.RLock()  # search() refreshes a missing searcher while holding it
         self._searcher = None
         self._ix = self._open_or_create()
-        self._parser = self._parser_for(("en", "nl"))
-        # Per language: a query known to be Dutch need not be matched against English fields.
-        self._parsers = {langs: self._parser_for(langs) for langs in (("en", "nl"), ("en",), ("nl",))}
-        self._filters: dict[tuple, set[int]] = {}  # docnum sets of `_filters_of`, per filter
-        self._filters_of = None
-
-    def _parser_for(self, languages: tuple[str, ...]) -> MultifieldParser:
-        boosts = {f: b for f, b in FIELD_BOOSTS.items() if f == "topics" or f.rsplit("_", 1)[-1] in languages}
-        return MultifieldParser(list(boosts), schema=self._ix.schema, fieldboosts=boosts, group=OrGroup)
-
+        self._schema = self._ix.schema  # the property reads the table of contents from disk each time
     def _open_or_create(self):
         """Open the index, or make a new one; processes starting together take turns (file lock)."""
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
@@ -123,7 +115,7 @@ class FullTextIndex:
         self.needs_rebuild = True
         # No schema-version file yet: it is written by `mark_complete` when the rebuild has finished,
         # so an index left half-built by a killed process is rebuilt again on the next open.
-        return whoosh_index.create_in(self.path, _schema())
+        return whoosh_index.create_in(self.path, _new_schema())
 
     def mark_complete(self) -> None:
         """The index holds every document: from now on it may be opened as current."""
@@ -170,44 +162,19 @@ class FullTextIndex:
             self.refresh()
         return self._searcher
 
-    def search(self, text: str, *, audiences: tuple[str, ...], kinds: tuple[str, ...] = ("article", "question"),
-               languages: tuple[str, ...] = ("en", "nl"), limit: int = 50) -> list[KeywordHit]:
-        """BM25 candidates, best first. Snippets are made later, only for what is shown (`snippets`)."""
-        words = clean_query(text)
-        if not words:
-            return []
-        query = self._parsers[languages].parse(words)
-        with self._lock:
-            searcher = self._current_searcher()
-            allowed = self._allowed_docs(searcher, tuple(sorted(audiences)), tuple(sorted(kinds)))
-        results = searcher.search(query, limit=limit, filter=allowed)
-        return [KeywordHit(key=hit["key"], score=float(hit.score)) for hit in results]
-
-    def _allowed_docs(self, searcher, audiences: tuple[str, ...], kinds: tuple[str, ...]) -> set[int] | None:
-        """The documents a filter lets through, computed once per searcher instead of per query."""
-        clauses = []
-        if set(audiences) != {"public", "internal"}:
-            clauses.append(Or([Term("audience", a) for a in audiences]))
-        if set(kinds) != {"article", "question"}:
-            clauses.append(Or([Term("kind", k) for k in kinds]))
-        if not clauses:
-            return None
-        if self._filters_of is not searcher:  # a new searcher sees other documents: start afresh
-            self._filters, self._filters_of = {}, searcher
-        if (audiences, kinds) not in self._filters:
-            self._filters[(audiences, kinds)] = set(searcher.docs_for_query(And(clauses)))
-        return self._filters[(audiences, kinds)]
-
     def snippets(self, keys: list[str], text: str) -> dict[str, str]:
         """For each document, up to two fragments of its body around the query's words, as escaped
-        HTML with the matched words in <mark>; '' when no word of the query occurs in it."""
-        words = clean_query(text)
-        if not words or not keys:
-            return {}
+        HTML with the matched words in <mark>; '' when no word of the query occurs in it.
+
+        Only the stretches of the body near a query term are analysed: highlighting a whole article
+        costs milliseconds, and a page shows ten of them on every keystroke.
+        """
         terms = {field: set() for field in ("body_en", "body_nl")}
-        for field, term in self._parser.parse(words).iter_all_terms():
+        for field, term in self.query_terms(text):
             if field in terms:
-                terms[field].add(term.decode() if isinstance(term, bytes) else term)
+                terms[field].add(term)
+        if not keys or not any(terms.values()):
+            return {}
         with self._lock:
             searcher = self._current_searcher()
         found = {}
@@ -217,9 +184,46 @@ class FullTextIndex:
                 continue
             stored = searcher.stored_fields(docnum)
             field = f"body_{stored['language']}"
-            found[key] = highlight(stored["body"], terms[field], self._ix.schema[field].analyzer,
-                                   ContextFragmenter(maxchars=160, surround=60), MarkFormatter(), top=2)
+            body = _near(stored["body"], terms[field])
+            found[key] = highlight(body, terms[field], self._schema[field].analyzer,
+                                   ContextFragmenter(maxchars=160, surround=60), MarkFormatter(), top=2) \
+                if body else ""
         return found
+
+    # -- what a word is, for the in-memory ranking (`knowledge.keywords`) -------------------------
+
+    def analyse(self, doc: Document) -> dict[str, tuple[int, dict[str, float]]]:
+        """Per ranked field: its length in tokens and each term's weight, as Whoosh indexes them."""
+        fields = self._fields(doc)
+        out = {}
+        for name in FIELD_BOOSTS:
+            value = fields.get(name)
+            if not value:
+                continue
+            counts, length = {}, 0
+            for term, freq, weight, _ in self._schema[name].index(value):
+                counts[term.decode()] = weight
+                length += freq
+            out[name] = (length, counts)
+        return out
+
+    def query_terms(self, text: str, languages: tuple[str, ...] = ("en", "nl")) -> Counter:
+        """(field, term) → how often the query asks for it, over the ranked fields of the languages."""
+        words = clean_query(text)
+        terms: Counter = Counter()
+        if not words:
+            return terms
+        for name in FIELD_BOOSTS:
+            if name != "topics" and name.rsplit("_", 1)[-1] not in languages:
+                continue
+            for term in self._schema[name].process_text(words, mode="query"):
+                terms[(name, term)] += 1
+        return terms
+
+    def contents(self) -> "IndexContents":
+        """Everything indexed, read from one searcher: documents with their field lengths, and postings."""
+        with self._lock:
+            return IndexContents(self._current_searcher().reader(), list(FIELD_BOOSTS))
 
     @staticmethod
     def _fields(doc: Document) -> dict:
@@ -235,6 +239,82 @@ class FullTextIndex:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+
+
+def _near(body: str, terms: set[str], reach: int = 200, windows: int = 3) -> str:
+    """The stretches of `body` around the first places where a term's letters occur, joined.
+
+    Stems are mostly prefixes of the words they come from ("parking" → "park"), so a plain search for
+    the term's letters finds the candidates; the highlighter then decides what really matches.
+    """
+    lower = body.lower()
+    starts = sorted(p for p in (lower.find(term) for term in terms if len(term) > 1) if p >= 0)[:windows]
+    if not starts:
+        return ""
+    spans: list[list[int]] = []
+    for position in starts:
+        low, high = max(0, position - reach), min(len(body), position + reach)
+        if spans and low <= spans[-1][1]:
+            spans[-1][1] = high
+        else:
+            spans.append([low, high])
+    return " … ".join(body[low:high] for low, high in spans)
+
+
+class IndexContents:
+    """A consistent read of one index generation, for loading an in-memory replica at start-up."""
+
+    def __init__(self, reader, fields: list[str]):
+        self._reader = reader
+        self._fields = fields
+        self.doc_count_all = reader.doc_count_all()
+
+    def documents(self) -> Iterator[tuple[int, dict, dict[str, int]]]:
+        """(document number, stored fields, ranked field lengths) of every live document."""
+        reader = self._reader
+        for docnum, stored in reader.iter_docs():
+            yield docnum, stored, {f: reader.doc_field_length(docnum, f, 0) or 0 for f in self._fields}
+
+    def postings(self) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+        """(field, term, document numbers, weights) for every term; deleted documents included
+        (the caller knows the live ones from `documents`)."""
+        for leaf, offset in self._reader.leaf_readers():
+            for field in self._fields:
+                if field not in leaf.schema:
+                    continue
+                for term in leaf.lexicon(field):
+                    docnums, weights = _posting_arrays(leaf, field, term)
+                    yield field, term.decode(), docnums + offset, weights
+
+
+def _posting_arrays(leaf, field: str, term: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A term's whole posting list as arrays, block by block: the matcher's per-posting calls take
+    seconds over a large index. Uses the Whoosh 3 codec's block layout, checked by a test against
+    the public per-posting API, which stays the fallback for any other codec."""
+    terms = getattr(leaf, "_terms", None)
+    matcher = terms.matcher(field, term, leaf.schema[field].format) if terms is not None else None
+    if matcher is not None and hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
+        ids, weights = [], []
+        while not matcher._atend:
+            matcher._read_data()
+            raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+            count = matcher._blocklength
+            ids.append(np.cumsum(np.asarray(raw_ids, dtype=np.int64)))
+            if raw_weights is None:
+                weights.append(np.ones(count, np.float32))
+            elif isinstance(raw_weights, float):
+                weights.append(np.full(count, raw_weights, np.float32))
+            else:
+                weights.append(np.asarray(raw_weights, dtype=np.float32))
+            matcher._next_block()
+        return np.concatenate(ids), np.concatenate(weights)
+    matcher = leaf.postings(field, term)
+    ids, weights = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.asarray(ids, np.int64), np.asarray(weights, np.float32)
 
 
 class MarkFormatter(HtmlFormatter):

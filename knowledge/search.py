@@ -6,6 +6,7 @@ always be rebuilt from the database and several processes or nodes can each keep
 """
 from __future__ import annotations
 
+import fcntl
 import html
 import logging
 import os
@@ -13,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +25,7 @@ from knowledge.changes import changes_after, latest_change_id, on_commit
 from knowledge.documents import Document, DocumentSource, split_key
 from knowledge.embeddings import Embedder
 from knowledge.fulltext import MAX_QUERY_CHARS, FullTextIndex, KeywordHit, clean_query, without_control_characters
+from knowledge.keywords import KeywordIndex
 from knowledge.vectors import VectorSpace, embed_and_store, forget_vectors, load_vectors
 
 log = logging.getLogger(__name__)
@@ -57,65 +60,76 @@ class SearchService:
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         # key → what a result shows without touching the database: title, teaser, language, …
         self._stored: dict[str, dict] = {}
+        self.keywords = KeywordIndex(self.fulltext)
+        self._memory_applied = 0  # the last change this process's memory holds
 
     # -- keeping up with the database -------------------------------------------------------
+    #
+    # Two replicas follow the change log, each with its own bookmark: the Whoosh index on disk, shared
+    # by the processes of one machine (bookmark in a file, advanced under a file lock), and this
+    # process's memory — stored fields, keyword postings, vectors (bookmark in `_memory_applied`).
+    # A change another process already wrote to disk must still reach this process's memory.
 
     def open(self, session: Session, progress: Callable[[int, int], None] | None = None) -> None:
-        """At start-up: rebuild a missing or damaged index, else load vectors and catch up."""
-        # Missing or damaged, or ahead of the database (which was recreated): rebuild from the truth.
-        if self.fulltext.needs_rebuild or self._load_applied() > latest_change_id(session):
-            self.rebuild(session, progress)
-            return
-        self._load_stored_fields()
-        docs = {k: self._doc_from_stored(k) for k in self._stored}
-        for space in self.spaces.values():
-            load_vectors(session, space, {k: d for k, d in docs.items() if self._embedder_for(d) is space.embedder})
-        # Indexed but without a stored vector (e.g. the embedder changed): read them again from the truth.
-        missing = [d.key for d in docs.values() if d.key not in self.spaces[self._embedder_for(d).name]]
+        """At start-up: rebuild a missing or damaged index, else load memory from it and catch up."""
         with self._write_lock:
-            for first in range(0, len(missing), 256):
-                self._apply(session, missing[first:first + 256])
-                session.commit()
+            # Missing or damaged, or ahead of the database (which was recreated): rebuild from the truth.
+            if self.fulltext.needs_rebuild or self._load_applied() > latest_change_id(session):
+                self.rebuild(session, progress)
+                return
+            self._load_memory(session)
         self.catch_up(session)
 
     def rebuild(self, session: Session, progress: Callable[[int, int], None] | None = None,
                 batch: int = 256) -> int:
-        """Rebuild everything from the database; vectors whose text did not change are reused."""
+        """Rebuild everything from the database; vectors whose text did not change are reused.
+
+        Memory is loaded from the finished index afterwards, as at start-up: analysing every text a
+        second time for the keyword ranking would double the time of a rebuild.
+        """
         with self._write_lock:
-            start_id = latest_change_id(session)
-            self.fulltext.clear()
-            for space in self.spaces.values():
-                space.clear()
-            self._stored.clear()
-            keys = [f"{kind}:{i}" for kind, source in self.sources.items() for i in source.all_ids(session)]
-            done = 0
-            for first in range(0, len(keys), batch):
-                chunk = keys[first:first + batch]
-                self._apply(session, chunk)
-                session.commit()
-                done += len(chunk)
-                if progress:
-                    progress(done, len(keys))
-            self._save_applied(start_id)
-            self.fulltext.mark_complete()
+            with self._disk_lock():
+                start_id = latest_change_id(session)
+                self.fulltext.clear()
+                keys = [f"{kind}:{i}" for kind, source in self.sources.items() for i in source.all_ids(session)]
+                done = 0
+                for first in range(0, len(keys), batch):
+                    upserts, removals = self._documents(session, keys[first:first + batch])
+                    self.fulltext.write(upserts, removals)
+                    forget_vectors(session, removals)
+                    self._embed(session, upserts)
+                    session.commit()
+                    done += len(keys[first:first + batch])
+                    if progress:
+                        progress(done, len(keys))
+                self._save_applied(start_id)
+                self.fulltext.mark_complete()
+            self._load_memory(session)
         self.catch_up(session)
         return len(keys)
 
     def catch_up(self, session: Session) -> int:
-        """Apply the change log from where this replica stopped. Safe to call from any thread."""
+        """Apply the change log to the index on disk and to memory. Safe to call from any thread."""
         applied = 0
         with self._write_lock:
-            last = self._load_applied()
-            while changes := changes_after(session, last):
-                self._apply(session, sorted({c.doc_key for c in changes}))
+            with self._disk_lock():
+                last = self._load_applied()
+                while changes := changes_after(session, last):
+                    upserts, removals = self._documents(session, sorted({c.doc_key for c in changes}))
+                    self.fulltext.write(upserts, removals)
+                    last = changes[-1].id
+                    self._save_applied(last)
+            self.fulltext.refresh()  # also picks up what another process wrote, or rebuilt
+            while changes := changes_after(session, self._memory_applied):
+                upserts, removals = self._documents(session, sorted({c.doc_key for c in changes}))
+                self._apply_in_memory(session, upserts, removals)
                 session.commit()
-                last = changes[-1].id
-                self._save_applied(last)
+                self._memory_applied = changes[-1].id
                 applied += len(changes)
-            self.fulltext.refresh()  # also picks up a rebuild made by another process
         return applied
 
-    def _apply(self, session: Session, keys: list[str]) -> None:
+    def _documents(self, session: Session, keys: list[str]) -> tuple[list[Document], list[str]]:
+        """The documents behind `keys` as they are now: (to index, to remove)."""
         by_kind: dict[str, list[int]] = {}
         for key in keys:
             kind, i = split_key(key)
@@ -131,7 +145,13 @@ class SearchService:
                     removals.append(f"{kind}:{i}")
                 else:
                     upserts.append(doc)
-        self.fulltext.write(upserts, removals)
+        return upserts, removals
+
+    def _apply_in_memory(self, session: Session, upserts: list[Document], removals: list[str]) -> None:
+        """Stored fields, keyword postings and vectors; a text seen before (by any process) is not
+        embedded again: its vector comes from the database."""
+        self.keywords.remove(removals)
+        self.keywords.put(upserts)
         for space in self.spaces.values():
             space.remove(removals + [d.key for d in upserts if self._embedder_for(d) is not space.embedder])
         forget_vectors(session, removals)
@@ -141,12 +161,51 @@ class SearchService:
         for doc in upserts:
             self._stored[doc.key] = _stored_fields(doc)
 
+    def _load_memory(self, session: Session) -> None:
+        """This process's replica from the index on disk (no text analysed again), vectors from the
+        database; documents indexed without a stored vector of the current model are embedded."""
+        with self._disk_lock():  # the generation read and its bookmark belong together
+            self.fulltext.refresh()
+            contents = self.fulltext.contents()
+            self._memory_applied = self._load_applied()
+        self._clear_memory()
+        documents = list(contents.documents())
+        docs = {}
+        for _, stored, _ in documents:
+            doc = _document_from_stored(stored)
+            docs[doc.key] = doc
+            self._stored[doc.key] = _stored_fields(doc)
+        self.keywords.load(contents, documents)
+        for space in self.spaces.values():
+            load_vectors(session, space, {k: d for k, d in docs.items() if self._embedder_for(d) is space.embedder})
+        missing = [d for d in docs.values() if d.key not in self.spaces[self._embedder_for(d).name]]
+        for first in range(0, len(missing), 256):
+            upserts, removals = self._documents(session, [d.key for d in missing[first:first + 256]])
+            self._apply_in_memory(session, upserts, removals)
+            session.commit()
+
+    def _clear_memory(self) -> None:
+        self.keywords.clear()
+        for space in self.spaces.values():
+            space.clear()
+        self._stored.clear()
+
     def _embed(self, session: Session, docs: list[Document]) -> None:
         for space in self.spaces.values():
             embed_and_store(session, space, [d for d in docs if self._embedder_for(d) is space.embedder])
 
     def _embedder_for(self, doc: Document) -> Embedder:
         return self.embedders.get(doc.language) or self.embedders["en"]
+
+    @contextmanager
+    def _disk_lock(self):
+        """Processes sharing the index directory take turns writing it and its bookmark."""
+        with open(self._applied_path + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _load_applied(self) -> int:
         try:
@@ -161,23 +220,6 @@ class SearchService:
             f.write(str(change_id))
         os.replace(tmp, self._applied_path)
 
-    def _load_stored_fields(self) -> None:
-        searcher = self.fulltext._current_searcher()
-        self._stored = {}
-        for fields in searcher.all_stored_fields():
-            kind, i = split_key(fields["key"])
-            doc = Document(kind=kind, id=i, title=fields["title"], body=fields["body"],
-                           audience=fields["audience"], language=fields["language"],
-                           review_by=fields.get("review_by"))
-            self._stored[doc.key] = _stored_fields(doc)
-
-    def _doc_from_stored(self, key: str) -> Document:
-        """Enough of a document to place its stored vector (not to embed it again)."""
-        f = self._stored[key]
-        kind, i = split_key(key)
-        return Document(kind=kind, id=i, title=f["title"], body=f["teaser"], audience=f["audience"],
-                        language=f["language"], review_by=f.get("review_by"))
-
     # -- answering queries ------------------------------------------------------------------
 
     def search(self, text: str, *, public_only: bool, kinds: tuple[str, ...] = ("article", "question"),
@@ -185,14 +227,13 @@ class SearchService:
         words = clean_query(text)
         if not words:
             return []
-        audiences = ("public",) if public_only else ("public", "internal")
         # A query clearly in one language is answered from that language's documents: each model's
         # list is scaled to its own best, so another language's best would otherwise rank beside it,
         # and skipping the other model saves a query embedding.
         language = guess_language(words)
         languages = (language,) if language else ("en", "nl")
         spaces = {self._space_for_language(lang).embedder.name: self._space_for_language(lang) for lang in languages}
-        keyword = self.fulltext.search(words, audiences=audiences, kinds=kinds, languages=languages,
+        keyword = self.keywords.search(words, public_only=public_only, kinds=kinds, languages=languages,
                                        limit=CANDIDATES)
         # The models read the words as typed: punctuation and apostrophes carry meaning for them,
         # unlike for the keyword parser, which gets the cleaned `words`.
@@ -337,6 +378,13 @@ def fuse(space: VectorSpace, query: np.ndarray, keyword: list[KeywordHit], *, pu
 
 def _scaled(value: float, low: float, high: float) -> float:
     return max((value - low) / (high - low), 0.0) if high > low else 1.0
+
+
+def _document_from_stored(stored: dict) -> Document:
+    """Enough of an indexed document to place its stored vector (not to embed it again)."""
+    kind, i = split_key(stored["key"])
+    return Document(kind=kind, id=i, title=stored["title"], body=stored["body"], audience=stored["audience"],
+                    language=stored["language"], review_by=stored.get("review_by"))
 
 
 def _stored_fields(doc: Document) -> dict:
