@@ -12,6 +12,7 @@ import time
 
 from flask import Flask
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.mail import deliver_pending
@@ -41,8 +42,11 @@ def tick(app: Flask) -> EscalationReport:
     with app.app_context():
         with Session(db.engine) as session:
             report = run_escalations(session, now(), search=search_service(), hours=business_hours())
-            flag_articles_due_for_review(session, now())
-            session.commit()
+            try:
+                flag_articles_due_for_review(session, now())
+                session.commit()
+            except StaleDataError:  # another process flagged them first: nothing left to do, go on to the mail
+                session.rollback()
     deliver_pending(app)
     return report
 

@@ -9,17 +9,20 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.background import tick
 from app.extensions import db
+from knowledge.models import Article
+from routing.editorial import flag_articles_due_for_review
 from routing.escalation import run_escalations
 from routing.models import Event, Question
 from routing.questions import NewQuestion, accept_question, answer_question, assign_to_expert, forward_question
 from routing.questions import take_in_question
 from routing.sla import DEFAULT_BUSINESS_HOURS, BusinessHours
-from tests.factories import T0, make_expert
+from tests.factories import T0, make_article, make_expert
 
 
 @pytest.fixture
@@ -89,3 +92,29 @@ def test_two_schedulers_running_at_once_fire_each_alarm_exactly_once(engine, ses
         per_question = check.execute(select(Event.question_id, func.count()).where(Event.kind == "escalated")
                                      .group_by(Event.question_id)).all()
     assert len(per_question) == 20 and all(count == 1 for _, count in per_question)
+
+
+def test_two_processes_flagging_the_same_overdue_article_flag_it_once_and_both_finish_their_round(app, engine,
+                                                                                                   session, clock):
+    article = make_article(session, "When is the market?", now=clock.now - timedelta(days=400))
+    article.review_by = clock.now.date() - timedelta(days=1)
+    session.commit()
+    raced = []
+
+    def other_process_flags_it_first(flushing, flush_context, instances):
+        """Between this round reading the overdue article and writing its flag, another process flags it."""
+        if raced or not any(isinstance(o, Article) and o.flagged_at for o in flushing.dirty):
+            return
+        raced.append(True)
+        with Session(engine) as other:
+            flag_articles_due_for_review(other, clock.now)
+            other.commit()
+
+    event.listen(Session, "before_flush", other_process_flags_it_first)
+    try:
+        tick(app)  # the losing round goes on to the mail instead of failing
+    finally:
+        event.remove(Session, "before_flush", other_process_flags_it_first)
+    assert raced
+    flagged = session.scalars(select(Event).where(Event.kind == "flagged", Event.article_id == article.id)).all()
+    assert len(flagged) == 1
