@@ -18,6 +18,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.environ.get("VRAAGBAAK_INSTANCE_PATH") or None)
     os.makedirs(app.instance_path, exist_ok=True)
+    from app.web import DatabaseIdConverter
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.from_mapping(settings.defaults(app.instance_path))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import login_manager
 from knowledge.base import utcnow
@@ -18,6 +19,28 @@ ROLE_HOMES = (
     ("editor", "editor.home"),
     ("admin", "admin.home"),
 )
+
+
+# Ids are 32-bit integers in PostgreSQL: no row has a bigger one, and the databases refuse to even
+# compare numbers far beyond it (an error, not "not found").
+MAX_ID = 2**31 - 1
+
+
+def database_id(value: str) -> int:
+    """A submitted id (`request.args.get("s", type=database_id)`): a word, or a number no row can have,
+    raises ValueError, so the argument counts as not given."""
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"{value!r} is not an id")
+    return number
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in every route: a number no row can have does not match (404) rather than reach the database."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def now() -> datetime:

@@ -9,7 +9,7 @@ from app.admin import bp
 from app.admin.forms import AbsenceForm, AvailabilityForm, ExpertiseForm, NewPersonForm, PersonForm, PolicyForm
 from app.auth.session import hash_password
 from app.extensions import db
-from app.web import now
+from app.web import database_id, now
 from knowledge.models import Topic, User, UserRole
 from knowledge.people import InvalidPerson, create_user, update_person
 from routing.availability import add_absence, set_expert_status
@@ -94,7 +94,7 @@ def expert(user_id: int):
             db.session.rollback()
             forms[which].form_errors.append(str(error))
     if which == "forget":
-        forget_expertise(db.session, user_id, request.form.get("topic_id", type=int) or 0)
+        forget_expertise(db.session, user_id, request.form.get("topic_id", type=database_id) or 0)
         db.session.commit()
         return redirect(url_for("admin.expert", user_id=user_id), 303)
     absences = db.session.scalars(select(Absence).where(Absence.user_id == user_id, Absence.ends_at > now())

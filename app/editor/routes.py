@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from app.editor import bp
 from app.editor.forms import ArticleForm
 from app.extensions import db
-from app.web import now
+from app.web import database_id, now
 from knowledge.articles import ArticleDraft, create_article, save_article
 from app.search import search_service
 from knowledge.catalogue import articles_by_status, needing_attention
@@ -70,7 +70,7 @@ def edit_article(article_id: int):
     if form.validate_on_submit():
         try:
             save_article(db.session, now(), found, _draft(form), author_id=current_user.id,
-                         expected_version=int(form.version.data or 0))
+                         expected_version=_version(form))
             db.session.commit()
         except (InvalidArticle, EditConflict) as error:
             db.session.rollback()
@@ -92,8 +92,8 @@ def show_revision(article_id: int, number: int):
 @bp.route("/articles/<int:article_id>/diff")
 def diff(article_id: int):
     found = _article_or_404(article_id)
-    older = revision(db.session, article_id, request.args.get("from", type=int) or 0)
-    newer = revision(db.session, article_id, request.args.get("to", type=int) or 0)
+    older = revision(db.session, article_id, request.args.get("from", type=database_id) or 0)
+    newer = revision(db.session, article_id, request.args.get("to", type=database_id) or 0)
     if older is None or newer is None:
         abort(404)
     return render_template("editor/diff.html", article=found, older=older, newer=newer,
@@ -108,6 +108,13 @@ def restore(article_id: int, number: int):
     db.session.commit()
     flash(f"Revision {number} restored as a new revision.", "success")
     return redirect(url_for("editor.article", article_id=article_id))
+
+
+def _version(form: ArticleForm) -> int:
+    try:
+        return int(form.version.data or 0)
+    except ValueError:
+        return 0  # not a version this page handed out: as stale as an old one
 
 
 def _article_or_404(article_id: int) -> Article:

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from app.editor import bp
 from app.extensions import db
-from app.web import now
+from app.web import database_id, now
 from knowledge.errors import InvalidArticle
 from knowledge.models import AUDIENCES, Article
 from routing.editorial import capture_answer, merge_into, publish, send_back
@@ -35,7 +35,7 @@ def workflow(article_id: int, action: str):
             send_back(db.session, now(), article, editor_id=current_user.id, comment=request.form.get("comment", ""))
             message = "Sent back to draft with your comment."
         elif action == "merge":
-            target = db.session.get(Article, request.form.get("target_id", type=int) or 0) or abort(404)
+            target = db.session.get(Article, request.form.get("target_id", type=database_id) or 0) or abort(404)
             merge_into(db.session, now(), article, target, editor_id=current_user.id)
             db.session.commit()
             flash(f"Merged into “{target.title}” as a new revision; check the text.", "success")

@@ -6,7 +6,7 @@ from app.extensions import db
 from app.frontoffice import bp
 from app.questions_form import IntakeForm
 from app.search import search_service
-from app.web import business_hours, now
+from app.web import business_hours, database_id, now
 from knowledge.catalogue import readable_article
 from routing.errors import RoutingError
 from routing.intake import answer_with_article, take_in_and_route
@@ -55,7 +55,7 @@ def reassign(reference: str):
     found = question_by_reference(db.session, reference) or abort(404)
     try:
         route_question(db.session, now(), found, search=search_service(), hours=business_hours(),
-                       actor_id=current_user.id, chosen_user_id=request.form.get("user_id", type=int))
+                       actor_id=current_user.id, chosen_user_id=request.form.get("user_id", type=database_id))
         db.session.commit()
     except (RoutingError, StaleDataError) as error:
         db.session.rollback()
@@ -69,7 +69,7 @@ def reassign(reference: str):
 @bp.route("/answered-from-kb", methods=["POST"])
 def answered_from_kb():
     """One click during the call: the customer's question was answered with this article."""
-    article = readable_article(db.session, request.form.get("article_id", type=int) or 0, staff=True)
+    article = readable_article(db.session, request.form.get("article_id", type=database_id) or 0, staff=True)
     form = IntakeForm(meta={"csrf": False}).load_topics()  # CSRFProtect has checked the token already
     if article is None or not form.validate():
         abort(400, "Give the customer's question (at most 10,000 characters) and a published article.")

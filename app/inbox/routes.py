@@ -6,7 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.inbox import bp
 from app.search import search_service
-from app.web import now
+from app.web import database_id, now
 from knowledge.models import User, UserRole
 from routing.errors import RoutingError
 from routing.questions import accept_question, answer_question, forward_question, request_customer_info
@@ -18,7 +18,7 @@ ACTIONS = {
                                               body=form.get("answer", "")[:100_000],
                                               worth_keeping=form.get("worth_keeping") == "y"),
     "forward": lambda q, form: forward_question(db.session, now(), q, from_id=current_user.id,
-                                                to_id=_colleague(form.get("to_user_id", type=int)),
+                                                to_id=_colleague(form.get("to_user_id", type=database_id)),
                                                 reason=form.get("reason", "")[:1000]),
     "ask": lambda q, form: request_customer_info(db.session, now(), q, expert_id=current_user.id,
                                                  message=form.get("message", "")[:5000]),

@@ -4,7 +4,7 @@ from app.extensions import db
 from app.search import search_service
 from app.selfservice import bp
 from app.questions_form import QuestionForm
-from app.web import business_hours, now, staff_role
+from app.web import business_hours, database_id, now, staff_role
 from knowledge.catalogue import public_articles_by_topic, readable_article
 from routing.editorial import give_feedback
 from routing.errors import RoutingError
@@ -52,7 +52,7 @@ def _is_staff() -> bool:
 
 
 def _note_opened(kind: str, item_id: int) -> None:
-    search_id = request.args.get("s", type=int)
+    search_id = request.args.get("s", type=database_id)
     if search_id:
         record_opened(db.session, search_id, kind, item_id)
         db.session.commit()
