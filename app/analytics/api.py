@@ -38,6 +38,7 @@ bp.before_request(require_role("admin"))
 
 FORMAT = "vraagbaak-event-log/1"
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
+MAX_EVENT_ID = 2**63 - 1  # the largest integer the databases compare; beyond it no event exists
 
 
 def _bad_request(code: str, message: str):
@@ -55,13 +56,13 @@ def events():
     if request.args.get("since"):
         try:
             since = _parse_since(request.args["since"])
-        except ValueError:
+        except (ValueError, OverflowError):  # overflow: 0001-01-01 east of UTC is before the first moment
             return _bad_request("bad_since", "since must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z.")
     try:
         after = int(request.args.get("after", 0))
     except ValueError:
         after = -1
-    if after < 0:
+    if not 0 <= after <= MAX_EVENT_ID:
         return _bad_request("bad_after", "after must be the event_id of the last event you have.")
     try:
         limit = int(request.args.get("limit", DEFAULT_LIMIT))

@@ -162,6 +162,8 @@ def routing_preview():
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"].strip():
         return bad_request("invalid_json", 'Send {"text": "...", "topic": "optional-topic-slug"}.')
+    if body.get("topic") is not None and not isinstance(body["topic"], str):
+        return bad_request("invalid_field", "topic must be a topic's slug (a string).")
     if len(body["text"]) > MAX_QUESTION_TEXT:
         return bad_request("invalid_question", f"A question has at most {MAX_QUESTION_TEXT:,} characters.", 422)
     try:
