@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 from itertools import count
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -102,3 +103,18 @@ def make_question(session, text: str = "My green bin was not emptied this week."
             answer_question(session, now, question, expert_id=owner.id, body=answer)
     session.commit()
     return question, token
+
+
+@pytest.fixture
+def one_of_each(session, people):
+    """One real thing of each kind a URL can name: articles and their revision, questions, an expert, a topic."""
+    make_topic(session, "waste")
+    article = make_article(session, topics=("waste",))
+    draft = make_article(session, "Bins during the holidays", "Same day as always.", status="in_review",
+                         topics=("waste",))
+    colleague = make_expert(session, "Olga Overig", knows={"waste": 2})
+    open_question, _ = make_question(session, owner=people["expert"], topic="waste")
+    answered, token = make_question(session, "Can I put out two bins?", owner=people["expert"], topic="waste",
+                                    answer="Yes, order a second bin online.")
+    return SimpleNamespace(article=article, draft=draft, colleague=colleague, open_question=open_question,
+                           answered=answered, token=token)

@@ -7,7 +7,6 @@ the same goes for the plausible request each state-changing route is tried with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import pytest
 from flask import url_for
@@ -15,7 +14,6 @@ from sqlalchemy import select
 
 from knowledge.base import Base
 from tests.conftest import PASSWORD, csrf_token_from
-from tests.factories import make_article, make_expert, make_question, make_topic
 
 ROLES = ("anonymous", "agent", "expert", "editor", "admin")
 STAFF = frozenset(ROLES[1:])
@@ -87,7 +85,7 @@ class Post:
     changes_data: bool = True
 
 
-# endpoint → one plausible state-changing request (given the world), valid for the roles allowed there.
+# endpoint → one plausible state-changing request (given `one_of_each`), valid for the roles allowed there.
 PLAUSIBLE_POSTS = {
     "auth.login": lambda w: Post(form={"email": "agent@example.org", "password": PASSWORD}, changes_data=False),
     "auth.logout": lambda w: Post(form={}, changes_data=False),
@@ -128,21 +126,6 @@ PLAUSIBLE_POSTS = {
     "api.routing_preview": lambda w: Post(json={"text": "My bin was not emptied", "topic": "waste"},
                                           changes_data=False),
 }
-
-
-@pytest.fixture
-def world(session, people):
-    """One real thing of each kind a URL can name: articles and their revision, questions, an expert, a topic."""
-    make_topic(session, "waste")
-    article = make_article(session, topics=("waste",))
-    draft = make_article(session, "Bins during the holidays", "Same day as always.", status="in_review",
-                         topics=("waste",))
-    colleague = make_expert(session, "Olga Overig", knows={"waste": 2})
-    open_question, _ = make_question(session, owner=people["expert"], topic="waste")
-    answered, token = make_question(session, "Can I put out two bins?", owner=people["expert"], topic="waste",
-                                    answer="Yes, order a second bin online.")
-    return SimpleNamespace(article=article, draft=draft, colleague=colleague, open_question=open_question,
-                           answered=answered, token=token)
 
 
 def url_of(app, endpoint: str, w) -> str:
@@ -229,9 +212,9 @@ def test_every_state_changing_route_has_a_plausible_request(app):
 
 
 @pytest.mark.parametrize("endpoint", sorted(POLICIES))
-def test_each_role_is_allowed_or_refused_on_every_route(app, session, people, world, endpoint):
-    url = url_of(app, endpoint, world)
-    post = PLAUSIBLE_POSTS[endpoint](world) if endpoint in PLAUSIBLE_POSTS else None
+def test_each_role_is_allowed_or_refused_on_every_route(app, session, people, one_of_each, endpoint):
+    url = url_of(app, endpoint, one_of_each)
+    post = PLAUSIBLE_POSTS[endpoint](one_of_each) if endpoint in PLAUSIBLE_POSTS else None
     is_api = url.startswith("/api/")
     problems = []
     # Refused roles first: the allowed roles' posts may change what the next request finds.
@@ -269,19 +252,19 @@ def test_each_role_is_allowed_or_refused_on_every_route(app, session, people, wo
 COMPUTE_ONLY_POSTS = {"api.preview", "api.routing_preview"}
 
 
-def _signed_in_post(app, people, world, auth, endpoint):
+def _signed_in_post(app, people, things, auth, endpoint):
     roles = POLICIES[endpoint]
     auth.login(people["agent" if roles is PUBLIC else sorted(roles)[0]].email)  # someone allowed to post there
     (method,) = [m for m in methods_of(app, endpoint) if m in STATE_CHANGING]
-    return method, url_of(app, endpoint, world), PLAUSIBLE_POSTS[endpoint](world)
+    return method, url_of(app, endpoint, things), PLAUSIBLE_POSTS[endpoint](things)
 
 
 @pytest.mark.parametrize("endpoint", sorted(PLAUSIBLE_POSTS.keys() - COMPUTE_ONLY_POSTS))
-def test_a_state_change_without_the_csrf_token_is_refused_and_changes_nothing(app, session, people, world, auth,
+def test_a_state_change_without_the_csrf_token_is_refused_and_changes_nothing(app, session, people, one_of_each, auth,
                                                                                client, endpoint):
     """Signed in (the cookie a forging site makes the browser send); the same request with the token goes
     through, and stores what it should."""
-    method, url, post = _signed_in_post(app, people, world, auth, endpoint)
+    method, url, post = _signed_in_post(app, people, one_of_each, auth, endpoint)
     before = database_rows(session)
     forged = send(client, method, url, post, csrf_token=None)
     assert forged.status_code == 400, forged.get_data(as_text=True)[:500]
@@ -297,13 +280,13 @@ def test_a_state_change_without_the_csrf_token_is_refused_and_changes_nothing(ap
 
 
 @pytest.mark.parametrize("endpoint", sorted(COMPUTE_ONLY_POSTS))
-def test_a_preview_post_answers_without_the_csrf_token_and_stores_nothing(app, session, people, world, auth,
+def test_a_preview_post_answers_without_the_csrf_token_and_stores_nothing(app, session, people, one_of_each, auth,
                                                                           client, endpoint):
     from app.search import search_service
 
-    method, url, post = _signed_in_post(app, people, world, auth, endpoint)
+    method, url, post = _signed_in_post(app, people, one_of_each, auth, endpoint)
     with app.app_context():
-        search_service()  # the index catches up with the world's articles (and keeps their vectors) first
+        search_service()  # the index catches up with the articles (and keeps their vectors) first
     before = database_rows(session)
     assert send(client, method, url, post, csrf_token=None).status_code == 200
     assert changed_tables(before, database_rows(session)) == []
@@ -311,13 +294,14 @@ def test_a_preview_post_answers_without_the_csrf_token_and_stores_nothing(app, s
 
 def test_the_api_takes_a_question_from_a_token_without_csrf_but_not_from_the_cookie_alone(
         app, client, auth, people, session):
-    """An integration's token cannot be forged by another site; a signed-in browser's cookie can be made to ride along."""
+    """Another site cannot send an integration's token, but it can make a signed-in browser send its cookie."""
     from app.auth.session import issue_api_token
 
     token = issue_api_token(session.merge(people["agent"]))
     session.commit()
     question = {"text": "Bin not emptied on the Kerkstraat", "channel": "email"}
-    assert client.post("/api/v1/questions", json=question, headers={"Authorization": f"Bearer {token}"}).status_code == 201
+    with_token = client.post("/api/v1/questions", json=question, headers={"Authorization": f"Bearer {token}"})
+    assert with_token.status_code == 201
     auth.login(people["agent"].email)
     assert client.post("/api/v1/questions", json=question).status_code == 400
     assert client.post("/api/v1/questions", json=question, headers={"X-CSRFToken": auth.csrf_token}).status_code == 201

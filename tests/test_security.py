@@ -43,7 +43,8 @@ def test_in_production_the_session_and_remember_cookies_are_secure_http_only_and
     form = {"email": people["agent"].email, "password": "correct horse battery", "remember": "y",
             "csrf_token": csrf_token_from(page.get_data(as_text=True))}
     # Over HTTPS a post must also come from one of our own pages, even with the token.
-    assert client.post("/login", base_url=site, data=form, headers={"Referer": "https://evil.example"}).status_code == 400
+    elsewhere = client.post("/login", base_url=site, data=form, headers={"Referer": "https://evil.example/"})
+    assert elsewhere.status_code == 400
     response = client.post("/login", base_url=site, data=form, headers={"Referer": f"{site}/login"})
     assert response.status_code == 302
     cookies = _cookies(response)
