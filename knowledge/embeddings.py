@@ -21,6 +21,9 @@ class Embedder(Protocol):
     # Below this cosine a document that shares no keyword with the query is not shown at all:
     # "nothing fits" must look like nothing, not like ten random articles.
     min_relevant: float
+    # The keyword signal's share in the hybrid ranking of this model's documents (the model has the
+    # rest): the weaker a model on its language, the more exact words add. Measured per model.
+    keyword_weight: float
 
     def calibrated(self, cosine: float) -> float:
         """The cosine on MiniLM's scale, where routing's similarity kernel was measured."""
@@ -37,8 +40,12 @@ class MiniLMEmbedder:
     name = "all-minilm-l6-v2"
     dim = 384
     min_relevant = 0.10  # paraphrases of short titles can score as low as 0.15
+    keyword_weight = 0.1  # StackFAQ (docs/research/retrieval-lab.md)
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = 1):
+        """One thread by default: a query is embedded in ~15 ms on one core, while two threads per
+        web worker spin against each other and the other workers (p50 80 ms, p95 0.8 s measured on
+        this 2-core machine under load). `None` leaves torch's default, for bulk indexing."""
         self._model = None
         self._threads = threads
         self._lock = threading.Lock()
@@ -80,6 +87,7 @@ class E5Embedder:
     name = "multilingual-e5-small-q4"
     dim = 384
     min_relevant = 0.75  # e5's cosines are compressed into the upper range
+    keyword_weight = 0.3  # tuned on PolicyQA-NL's 400 training questions, not its test questions
 
     def __init__(self):
         self._model = None
@@ -132,6 +140,7 @@ class HashingEmbedder:
     name = "hashing-256"
     dim = 256
     min_relevant = 0.3
+    keyword_weight = 0.1
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
