@@ -171,3 +171,12 @@ def test_compaction_threshold_is_reached_only_with_many_dead_rows(fulltext, monk
     for _ in range(10):
         keywords.put(DOCS)
     assert calls == []
+
+
+def test_a_snippet_shows_the_match_even_at_the_end_of_a_long_article(fulltext):
+    long_body = "General information about municipal services. " * 60 + "Visitors park for free on Sundays."
+    fulltext.write([Document("article", 9, "Services", long_body, "public", "en")])
+    snippet = fulltext.snippets(["article:9"], "sunday parking")["article:9"]
+    assert "<mark>Sundays</mark>" in snippet and "<mark>park</mark>" in snippet
+    assert len(snippet) < 600
+    assert fulltext.snippets(["article:9"], "passport") == {"article:9": ""}
