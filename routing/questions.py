@@ -128,9 +128,10 @@ def assign_to_expert(session: Session, now: datetime, question: Question, expert
     _require(question, ("new", "reopened", "routed", "accepted"))
     question.status = "routed"
     question.owner_id = expert_id
+    if question.due_at != due_at:  # a new promise gets its own alarm; one promise is alarmed once
+        question.escalated_at = None
     question.due_at = due_at
     question.routed_at = now
-    question.escalated_at = None
     question.updated_at = now
     record_event(session, now, "routed", question=question, actor_id=actor_id, to_user_id=expert_id,
                  due_at=due_at.isoformat(), candidates=candidates or [], reason=reason)

@@ -175,6 +175,22 @@ def test_approaching_the_promise_alarms_the_coordinator_once(app, client, auth, 
     assert sorted(to) == ["cor@example.org", "petra@example.org"]
 
 
+def test_a_re_route_keeps_the_promise_and_does_not_alarm_the_coordinator_twice(app, client, auth, session,
+                                                                                 organisation, clock):
+    _take_in_by_phone(client, auth)
+    question = _question(session)
+    due = question.due_at
+    clock.now = due - timedelta(minutes=119)  # long past the hour to accept, and the promise is near
+    assert tick(app).rerouted_not_accepted == [question.reference]
+    assert tick(app).alarmed == [question.reference]
+    clock.now += timedelta(minutes=61)  # the next expert does not accept either
+    assert tick(app).rerouted_not_accepted == [question.reference]
+    assert tick(app).alarmed == []
+    question = _question(session)
+    assert question.due_at == due
+    assert len([e for e in question.events if e.kind == "escalated"]) == 1
+
+
 def test_a_customer_reply_to_an_info_request_resumes_the_clock(client, auth, session, organisation, clock):
     _, tracking = _take_in_by_phone(client, auth, email="jansen@example.org")
     question = _question(session)
