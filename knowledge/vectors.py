@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import numpy as np
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from knowledge.documents import Document
@@ -144,11 +146,26 @@ def embed_and_store(session: Session, space: VectorSpace, docs: list[Document], 
     for start in range(0, len(fresh), batch):
         chunk = fresh[start:start + batch]
         vectors = document_vectors(space.embedder, chunk)
-        for doc, vector in zip(chunk, vectors):
-            session.merge(DocumentVector(doc_key=doc.key, model=model, content_hash=doc.content_hash,
-                                         vector=np.asarray(vector, dtype=np.float32).tobytes()))
+        _store_vectors(session, [{"doc_key": doc.key, "model": model, "content_hash": doc.content_hash,
+                                  "vector": np.asarray(vector, dtype=np.float32).tobytes()}
+                                 for doc, vector in zip(chunk, vectors)])
         space.put(chunk, vectors)
     session.flush()
+
+
+def _store_vectors(session: Session, rows: list[dict]) -> None:
+    """Insert or replace, in one statement: every web worker follows the change log, so two may
+    store the vector of the same new document at once — the second must not fail on the key."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        statement = insert(DocumentVector).values(rows)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[DocumentVector.doc_key, DocumentVector.model],
+            set_={"content_hash": statement.excluded.content_hash, "vector": statement.excluded.vector}))
+        return
+    for row in rows:
+        session.merge(DocumentVector(**row))
 
 
 def forget_vectors(session: Session, keys: list[str]) -> None:

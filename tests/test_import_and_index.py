@@ -99,6 +99,32 @@ def test_a_vector_stored_by_an_older_recipe_is_neither_loaded_nor_reused(session
     assert fresh is not None and fresh.vector != old.vector and doc.key in space
 
 
+def test_two_workers_storing_the_vector_of_the_same_new_document_do_not_collide(session, monkeypatch):
+    """Each worker's memory follows the change log, so two embed the same new article at once."""
+    from sqlalchemy.orm import Session
+
+    import knowledge.vectors as vectors
+    from knowledge.embeddings import HashingEmbedder
+    from knowledge.models import DocumentVector
+
+    doc = Document("article", 7, "Dog tax", "Register your dog.", "public", "en")
+    space = vectors.VectorSpace(HashingEmbedder())
+    real = vectors.document_vectors
+
+    def other_worker_stores_first(embedder, docs):
+        monkeypatch.setattr(vectors, "document_vectors", real)
+        with Session(session.get_bind()) as other:  # between this worker's look-up and its insert
+            vectors.embed_and_store(other, vectors.VectorSpace(embedder), docs)
+            other.commit()
+        return real(embedder, docs)
+
+    monkeypatch.setattr(vectors, "document_vectors", other_worker_stores_first)
+    vectors.embed_and_store(session, space, [doc])
+    session.commit()
+    stored = session.scalars(select(DocumentVector).where(DocumentVector.doc_key == doc.key)).all()
+    assert len(stored) == 1 and stored[0].content_hash == doc.content_hash and doc.key in space
+
+
 def test_only_changes_the_index_reads_are_logged_for_it(session):
     from datetime import timedelta
 
