@@ -10,6 +10,7 @@ import threading
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from app.extensions import db
 from knowledge.documents import ArticleSource
@@ -63,6 +64,10 @@ def configured_embedders(names: dict[str, str]) -> dict[str, Embedder]:
 
 
 def build_search_service(app: Flask) -> SearchService:
+    # One BLAS thread per process: the cosine product over 100,000 vectors takes 11 ms on one core and
+    # 6 ms on two, but the second thread then spins for ~35 ms of CPU per query that the other web
+    # workers need (measured with bench/search_latency.py, docs/research/retrieval-lab.md).
+    threadpool_limits(limits=1, user_api="blas")
     return SearchService(app.config["INDEX_DIR"],
                          embedders=configured_embedders(app.config["SEARCH_EMBEDDERS"]),
                          sources=[ArticleSource(), AnsweredQuestionSource()])

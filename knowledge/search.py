@@ -14,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -58,6 +59,8 @@ class SearchService:
         self._applied_path = os.path.join(index_dir, "applied-change-id")
         self._write_lock = threading.RLock()
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._embedding_pool: ThreadPoolExecutor | None = None
+        self._cache_lock = threading.Lock()
         # key → what a result shows without touching the database: title, teaser, language, …
         self._stored: dict[str, dict] = {}
         self.keywords = KeywordIndex(self.fulltext)
@@ -238,11 +241,11 @@ class SearchService:
         # The models read the words as typed: punctuation and apostrophes carry meaning for them,
         # unlike for the keyword parser, which gets the cleaned `words`.
         as_typed = " ".join(without_control_characters(text).split())[:MAX_QUERY_CHARS]
+        spaces = {name: space for name, space in spaces.items() if len(space)}
+        vectors = self._query_vectors_for([space.embedder for space in spaces.values()], as_typed)
         scored: dict[str, float] = {}
-        for space in spaces.values():
-            if not len(space):
-                continue
-            vector = self._query_vector(space.embedder, as_typed)
+        for name, space in spaces.items():
+            vector = vectors[name]
             in_space = [h for h in keyword if self._space_of(h.key) is space]
             scored.update(fuse(space, vector, in_space, public_only=public_only, kinds=kinds))
         ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:limit]
@@ -280,16 +283,34 @@ class SearchService:
         ranked = sorted(found.items(), key=lambda item: -item[1])[:k]
         return [(*split_key(key), score) for key, score in ranked]
 
+    def _query_vectors_for(self, embedders: list[Embedder], words: str) -> dict[str, np.ndarray]:
+        """The query's vector under each model; two models embed at once, on two cores.
+
+        A query of unknown language (a name, a single word, a prefix) needs both models, and their
+        ~15 ms each would otherwise add up in a search that must keep pace with typing.
+        """
+        with self._cache_lock:
+            missing = [e for e in embedders if (e.name, words.lower()) not in self._query_vectors]
+        if len(missing) > 1:
+            if self._embedding_pool is None:
+                self._embedding_pool = ThreadPoolExecutor(max_workers=len(self.spaces),
+                                                          thread_name_prefix="query-embedding")
+            for future in [self._embedding_pool.submit(self._query_vector, e, words) for e in missing]:
+                future.result()
+        return {e.name: self._query_vector(e, words) for e in embedders}
+
     def _query_vector(self, embedder: Embedder, words: str) -> np.ndarray:
         cache_key = (embedder.name, words.lower())
-        vector = self._query_vectors.get(cache_key)
-        if vector is None:
-            vector = embedder.embed_queries([words])[0]
+        with self._cache_lock:
+            vector = self._query_vectors.get(cache_key)
+            if vector is not None:
+                self._query_vectors.move_to_end(cache_key)
+                return vector
+        vector = embedder.embed_queries([words])[0]
+        with self._cache_lock:
             self._query_vectors[cache_key] = vector
             if len(self._query_vectors) > 2048:
                 self._query_vectors.popitem(last=False)
-        else:
-            self._query_vectors.move_to_end(cache_key)
         return vector
 
     def _hit(self, key: str, score: float, snippet: str | None, today: date | None) -> SearchHit:
@@ -354,7 +375,9 @@ def fuse(space: VectorSpace, query: np.ndarray, keyword: list[KeywordHit], *, pu
     fusion lost to the best single signal; this calibrated sum did not. Models' cosines are not
     comparable, so each model's documents are fused on their own.
     """
-    top_keys, top_scores, cosine = space.nearest(query, public_only=public_only, kinds=kinds, k=CANDIDATES)
+    top_keys, top_scores, cosine = space.nearest(query, public_only=public_only, kinds=kinds, k=CANDIDATES,
+                                                 also=[h.key for h in keyword])
+    cosine.update(zip(top_keys, top_scores.tolist()))
     if not top_keys and not keyword:
         return {}
     low, high = (float(top_scores.min()), float(top_scores.max())) if len(top_scores) else (0.0, 1.0)

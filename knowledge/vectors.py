@@ -21,15 +21,20 @@ from knowledge.models import DocumentVector
 
 
 class VectorSpace:
-    """The in-memory matrix of one embedder, with the audience and kind of each row for filtering."""
+    """The in-memory matrix of one embedder, with the audience and kind of each row for filtering.
+
+    Public documents occupy the first rows, so a customer's search multiplies only that block (a
+    view, not a copy): half the work for the searches that have to be fastest. The arrays grow by
+    doubling, so adding one article does not copy the whole matrix.
+    """
 
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
         self._lock = threading.Lock()
         self._keys: list[str] = []
         self._row: dict[str, int] = {}
+        self._public_rows = 0  # rows [0, _public_rows) are public, the rest internal
         self._matrix = np.zeros((0, embedder.dim), dtype=np.float32)
-        self._public = np.zeros(0, dtype=bool)
         self._question = np.zeros(0, dtype=bool)
 
     def __len__(self) -> int:
@@ -40,79 +45,96 @@ class VectorSpace:
 
     def put(self, docs: list[Document], vectors: np.ndarray) -> None:
         with self._lock:
-            new = [d for d in docs if d.key not in self._row]
-            grow = len(new)
-            if grow:
-                self._matrix = np.vstack([self._matrix, np.zeros((grow, self.embedder.dim), np.float32)])
-                self._public = np.concatenate([self._public, np.zeros(grow, bool)])
-                self._question = np.concatenate([self._question, np.zeros(grow, bool)])
-                for doc in new:
-                    self._row[doc.key] = len(self._keys)
-                    self._keys.append(doc.key)
             for doc, vector in zip(docs, vectors):
-                row = self._row[doc.key]
+                row = self._row.get(doc.key)
+                if row is not None and (row < self._public_rows) != (doc.audience == "public"):
+                    self._remove(doc.key)  # its audience changed: it moves to the other block
+                    row = None
+                if row is None:
+                    row = self._append(doc.key, public=doc.audience == "public")
                 self._matrix[row] = vector
-                self._public[row] = doc.audience == "public"
                 self._question[row] = doc.kind == "question"
+
+    def _append(self, key: str, *, public: bool) -> int:
+        count = len(self._keys)
+        if count == len(self._matrix):
+            self._grow(max(1024, 2 * count))
+        self._keys.append(key)
+        self._row[key] = count
+        if not public:
+            return count
+        first_internal = self._public_rows
+        if first_internal != count:  # the first internal row moves to the end to make room
+            self._move(first_internal, count)
+            self._keys[first_internal] = key
+            self._row[key] = first_internal
+        self._public_rows += 1
+        return first_internal
+
+    def _grow(self, capacity: int) -> None:
+        matrix = np.zeros((capacity, self.embedder.dim), np.float32)
+        matrix[:len(self._matrix)] = self._matrix
+        question = np.zeros(capacity, bool)
+        question[:len(self._question)] = self._question
+        self._matrix, self._question = matrix, question
+
+    def _move(self, source: int, target: int) -> None:
+        """Row `source`'s document now lives in row `target` (whose own content is given up)."""
+        key = self._keys[source]
+        self._keys[target] = key
+        self._row[key] = target
+        self._matrix[target] = self._matrix[source]
+        self._question[target] = self._question[source]
 
     def remove(self, keys: Iterable[str]) -> None:
         with self._lock:
             for key in keys:
-                row = self._row.pop(key, None)
-                if row is None:
-                    continue
-                last = len(self._keys) - 1
-                if row != last:  # move the last row into the hole
-                    moved = self._keys[last]
-                    self._keys[row] = moved
-                    self._row[moved] = row
-                    self._matrix[row] = self._matrix[last]
-                    self._public[row] = self._public[last]
-                    self._question[row] = self._question[last]
-                self._keys.pop()
-                self._matrix = self._matrix[:last]
-                self._public = self._public[:last]
-                self._question = self._question[:last]
+                self._remove(key)
+
+    def _remove(self, key: str) -> None:
+        row = self._row.pop(key, None)
+        if row is None:
+            return
+        last = len(self._keys) - 1
+        if row < self._public_rows:  # fill the hole from the end of the public block,
+            last_public = self._public_rows - 1
+            if row != last_public:
+                self._move(last_public, row)
+            row = last_public  # and that block's end from the end of the internal block
+            self._public_rows -= 1
+        if row != last:
+            self._move(last, row)
+        self._keys.pop()
 
     def clear(self) -> None:
-        self.remove(list(self._keys))
-
-    def nearest(self, query: np.ndarray, *, public_only: bool, kinds: tuple[str, ...], k: int
-                ) -> tuple[list[str], np.ndarray, dict[str, float]]:
-        """Top-k keys by cosine, plus a lookup of the cosine of every allowed document."""
         with self._lock:
-            if not self._keys:
+            self._keys, self._row, self._public_rows = [], {}, 0
+
+    def nearest(self, query: np.ndarray, *, public_only: bool, kinds: tuple[str, ...], k: int,
+                also: Iterable[str] = ()) -> tuple[list[str], np.ndarray, dict[str, float]]:
+        """Top-k keys by cosine, plus the cosine of each allowed document among `also` (read under
+        the same lock: rows move when documents come and go)."""
+        with self._lock:
+            rows = self._public_rows if public_only else len(self._keys)
+            if not rows:
                 return [], np.zeros(0, np.float32), {}
-            scores = self._matrix @ query
-            allowed = np.ones(len(self._keys), bool)
-            if public_only:
-                allowed &= self._public
+            scores = self._matrix[:rows] @ query
             if "question" not in kinds:
-                allowed &= ~self._question
+                scores[self._question[:rows]] = -np.inf
             if "article" not in kinds:
-                allowed &= self._question
-            scores = np.where(allowed, scores, -np.inf)
-            k = min(k, int(allowed.sum()))
+                scores[~self._question[:rows]] = -np.inf
+            k = min(k, int(np.isfinite(scores).sum()))
             if k <= 0:
                 return [], np.zeros(0, np.float32), {}
             top = np.argpartition(-scores, k - 1)[:k]
             top = top[np.argsort(-scores[top])]
             keys = [self._keys[i] for i in top]
-            return keys, scores[top], _LazyScores(self._keys, self._row, scores)
-
-
-class _LazyScores(dict):
-    """Cosine of any document on demand, without building a dict of 100,000 entries per query."""
-
-    def __init__(self, keys, rows, scores):
-        super().__init__()
-        self._rows, self._scores = rows, scores
-
-    def get(self, key, default=None):
-        row = self._rows.get(key)
-        if row is None or not np.isfinite(self._scores[row]):
-            return default
-        return float(self._scores[row])
+            wanted = {}
+            for key in also:
+                row = self._row.get(key)
+                if row is not None and row < rows and np.isfinite(scores[row]):
+                    wanted[key] = float(scores[row])
+            return keys, scores[top], wanted
 
 
 def load_vectors(session: Session, space: VectorSpace, docs_by_key: dict[str, Document]) -> None:
