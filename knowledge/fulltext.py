@@ -1,8 +1,10 @@
-"""The full-text index (Whoosh): BM25 over titles and bodies, analysed per language, with snippets.
+"""The full-text index (Whoosh): titles and bodies analysed per language, postings on disk, snippets.
 
-One long-lived searcher serves every query and is refreshed only after writes: opening a searcher
-costs tens of milliseconds on a large index, far too much per keystroke. Writers take Whoosh's lock
-with a timeout, so two processes writing one index wait for each other instead of corrupting it.
+Ranking happens in memory over these postings (`knowledge.keywords`); Whoosh decides what a word is,
+keeps the index and highlights. One long-lived searcher serves the snippets and is refreshed only
+after writes: opening one costs tens of milliseconds on a large index, far too much per keystroke.
+Writers take Whoosh's lock with a timeout, so two processes writing one index wait for each other
+instead of corrupting it.
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,12 +58,6 @@ def _new_schema() -> Schema:
 FIELD_BOOSTS = {"title_en": 1.0, "body_en": 0.2, "title_nl": 1.0, "body_nl": 0.2, "topics": 0.2}
 # Bump when the schema or analysis changes: an index of another version is rebuilt on open.
 SCHEMA_VERSION = "2"
-
-
-@dataclass(frozen=True)
-class KeywordHit:
-    key: str
-    score: float
 
 
 def without_control_characters(text: str) -> str:

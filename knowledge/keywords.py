@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 from collections.abc import Iterable
 
 import numpy as np
 
 from knowledge.documents import Document
-from knowledge.fulltext import FIELD_BOOSTS, FullTextIndex, IndexContents, KeywordHit
+from knowledge.fulltext import FIELD_BOOSTS, FullTextIndex, IndexContents
 
 # BM25's usual constants (Whoosh's defaults too): term-frequency saturation and length normalisation.
 K1 = 1.2
 B = 0.75
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    key: str
+    score: float
 
 
 class _Postings:
