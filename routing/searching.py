@@ -33,10 +33,11 @@ class Searcher:
 
 def search_and_log(session: Session, now: datetime, service: SearchService, query: str, searcher: Searcher,
                    *, limit: int = 10) -> tuple[SearchLog, list[SearchHit]]:
-    """Customers see public articles; staff also internal articles and previously answered questions."""
+    """Customers see public articles; staff also internal articles and previously answered questions,
+    and which articles are past their review date (an editorial matter, not the customer's)."""
     hits = service.search(
         query, public_only=not searcher.is_staff, kinds=("article", "question") if searcher.is_staff else ("article",),
-        limit=limit, today=now.date(),
+        limit=limit, today=now.date() if searcher.is_staff else None,
     )
     entry = SearchLog(at=now, query=" ".join(without_control_characters(query).split())[:MAX_QUERY_CHARS], role=searcher.role,
                       channel=searcher.channel, user_id=searcher.user_id, result_count=len(hits))

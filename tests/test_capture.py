@@ -131,6 +131,8 @@ def test_articles_past_their_review_date_are_listed_and_flagged_in_staff_search(
     hit = client.get("/api/v1/search?q=bins").get_json()["results"][0]
     assert hit["review_overdue"] is True
     auth.logout()
+    public_hit = client.get("/api/v1/search?q=bins").get_json()["results"][0]
+    assert public_hit["title"] == "Old bin rules" and public_hit["review_overdue"] is False
     auth.login(people["editor"].email)
     assert "Past their review date" in client.get("/editor/").get_data(as_text=True)
 
