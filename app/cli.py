@@ -77,7 +77,7 @@ def reindex_command() -> None:
     """Rebuild the search index of this process's instance from the database."""
     from app.search import build_search_service
 
-    service = build_search_service(current_app)
+    service = build_search_service(current_app, bulk=True)
     with Session(db.engine) as session, click.progressbar(length=1, label="Indexing") as bar:
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)

