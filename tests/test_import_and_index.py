@@ -99,30 +99,40 @@ def test_a_vector_stored_by_an_older_recipe_is_neither_loaded_nor_reused(session
     assert fresh is not None and fresh.vector != old.vector and doc.key in space
 
 
-def test_two_workers_storing_the_vector_of_the_same_new_document_do_not_collide(session, monkeypatch):
-    """Each worker's memory follows the change log, so two embed the same new article at once."""
+def test_two_workers_storing_the_vector_of_the_same_new_document_do_not_collide(session):
+    """Each worker's memory follows the change log, so two embed the same new article at once. Here the
+    other worker commits its row at the worst moment: after this one found none, just before this
+    one's write reaches the database (a look-up followed by an insert failed there on the key)."""
+    from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    import knowledge.vectors as vectors
     from knowledge.embeddings import HashingEmbedder
     from knowledge.models import DocumentVector
+    from knowledge.vectors import VectorSpace, document_vectors, embed_and_store, stored_model
 
     doc = Document("article", 7, "Dog tax", "Register your dog.", "public", "en")
-    space = vectors.VectorSpace(HashingEmbedder())
-    real = vectors.document_vectors
+    embedder = HashingEmbedder()
+    engine = session.get_bind()
+    raced = []
 
-    def other_worker_stores_first(embedder, docs):
-        monkeypatch.setattr(vectors, "document_vectors", real)
-        with Session(session.get_bind()) as other:  # between this worker's look-up and its insert
-            vectors.embed_and_store(other, vectors.VectorSpace(embedder), docs)
+    def other_worker_commits_first(conn, cursor, statement, parameters, context, executemany):
+        if raced or not statement.lstrip().upper().startswith("INSERT INTO DOCUMENT_VECTORS"):
+            return
+        raced.append(True)
+        with Session(engine) as other:
+            other.add(DocumentVector(doc_key=doc.key, model=stored_model(embedder), content_hash=doc.content_hash,
+                                     vector=document_vectors(embedder, [doc])[0].tobytes()))
             other.commit()
-        return real(embedder, docs)
 
-    monkeypatch.setattr(vectors, "document_vectors", other_worker_stores_first)
-    vectors.embed_and_store(session, space, [doc])
-    session.commit()
+    event.listen(engine, "before_cursor_execute", other_worker_commits_first)
+    try:
+        embed_and_store(session, VectorSpace(embedder), [doc])
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", other_worker_commits_first)
+    assert raced
     stored = session.scalars(select(DocumentVector).where(DocumentVector.doc_key == doc.key)).all()
-    assert len(stored) == 1 and stored[0].content_hash == doc.content_hash and doc.key in space
+    assert len(stored) == 1 and stored[0].content_hash == doc.content_hash
 
 
 def test_only_changes_the_index_reads_are_logged_for_it(session):

@@ -129,7 +129,7 @@ def test_a_query_in_one_language_is_matched_against_that_languages_fields_only(f
     assert [h.key for h in keywords.search("vergunning", public_only=False, languages=("en",))] == []
 
 
-def test_many_edits_are_compacted_without_changing_any_result(fulltext, monkeypatch):
+def test_many_edits_are_compacted_without_changing_any_result(fulltext):
     keywords = KeywordIndex(fulltext)
     keywords.put(DOCS)
     before = {q: ranking(keywords, q) for q in QUERIES}
