@@ -23,7 +23,8 @@ Scorers, all on the same candidates:
   earlier answer is a `PastAnswer` whose similarity is the cosine of MiniLM embeddings
   (`knowledge.embeddings.MiniLMEmbedder.embed_documents`, cached under bench/.cache/) of the new
   question and the question that answer answered, each embedded as "title + first 1,500 characters
-  of the body text"; its topics are that question's tags.
+  of the body text"; its topics are that question's tags; `same_customer` says whether that question's
+  asker is the one asking now (the product recognises customers by e-mail or phone).
 - random: every candidate tied.
 - most_active: number of earlier answers.
 - tag_overlap: for each tag of the question, the user's earlier answers to questions with that tag.
@@ -85,6 +86,7 @@ class Question:
     text: str  # body, HTML stripped
     tags: frozenset[str]
     accepted_answer_id: int | None
+    asker_id: int | None  # the question's owner: the "customer" of routing.customers
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def load_posts(path: Path) -> tuple[list[Question], list[Answer]]:
             questions.append(Question(
                 id=int(a["Id"]), created=parse_time(a["CreationDate"]), title=a.get("Title", ""),
                 text=html_to_text(a.get("Body", "")), tags=frozenset(re.findall(r"<([^>]+)>", a.get("Tags", ""))),
-                accepted_answer_id=int(a["AcceptedAnswerId"]) if "AcceptedAnswerId" in a else None))
+                accepted_answer_id=int(a["AcceptedAnswerId"]) if "AcceptedAnswerId" in a else None,
+                asker_id=int(a["OwnerUserId"]) if "OwnerUserId" in a else None))
         elif a["PostTypeId"] == "2" and "OwnerUserId" in a:
             answers.append(Answer(id=int(a["Id"]), question_id=int(a["ParentId"]), user_id=int(a["OwnerUserId"]),
                                   created=parse_time(a["CreationDate"]), text=html_to_text(a.get("Body", ""))))
@@ -179,11 +182,13 @@ Scorer = Callable[[Case], np.ndarray]
 
 def product_scorer(questions: list[Question], vectors: dict[int, np.ndarray]) -> Scorer:
     tags = {q.id: q.tags for q in questions}
+    asker = {q.id: q.asker_id for q in questions}
 
     def score(case: Case) -> np.ndarray:
         q = case.question
         past = [PastAnswer(user_id=x.user_id, answered_at=x.created,
-                           similarity=float(vectors[q.id] @ vectors[x.question_id]), topics=tags[x.question_id])
+                           similarity=float(vectors[q.id] @ vectors[x.question_id]), topics=tags[x.question_id],
+                           same_customer=q.asker_id is not None and asker[x.question_id] == q.asker_id)
                 for x in case.past]
         table = expertise_scores(q.created, past, question_topics=q.tags, declared=None, candidates=case.candidates)
         return np.array([table[u].score for u in case.candidates])
@@ -334,8 +339,9 @@ def main() -> None:
             "lenient": "truth = every answerer who is a candidate",
             "tie_breaking": "exact expectation over a uniformly random order of tied candidates",
             "product": "routing.expertise.expertise_scores(now=question CreationDate, past=earlier answers "
-                       "with MiniLM cosine of the two questions and the answered question's tags, "
-                       "question_topics=tags, declared=None, candidates=...); it has no BM25 term",
+                       "with MiniLM cosine of the two questions, the answered question's tags and whether "
+                       "it came from the same asker, question_topics=tags, declared=None, candidates=...); "
+                       "it has no BM25 term",
             "embedding_text": f"title + first {EMBED_BODY_CHARS} characters of the HTML-stripped body",
             "bm25": f"k1={BM25_K1}, b={BM25_B}, idf=log(1+(N-df+0.5)/(df+0.5)), query = unique tokens "
                     "of title + body, one document per candidate = their earlier answer bodies",

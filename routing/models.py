@@ -85,8 +85,11 @@ class Question(Base):
     tracking_token_hash: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(10))
     customer_name: Mapped[str | None] = mapped_column(String(120))
-    customer_email: Mapped[str | None] = mapped_column(String(254))
-    customer_phone: Mapped[str | None] = mapped_column(String(40))
+    # Lower case, so one customer's questions find each other (routing.customers).
+    customer_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    customer_phone: Mapped[str | None] = mapped_column(String(40))  # as the customer gave it
+    # The phone number's last nine digits: how routing.customers compares numbers.
+    customer_phone_key: Mapped[str | None] = mapped_column(String(9), index=True)
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(2), default="en")
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from knowledge.fulltext import without_control_characters
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
+from routing.customers import email_key, phone_key
 from routing.errors import InvalidQuestion, WrongState
 from routing.editorial import capture_answer
 from routing.events import record_event
@@ -75,8 +76,9 @@ def take_in_question(session: Session, now: datetime, new: NewQuestion, *,
         tracking_token_hash=hash_token(token),
         channel=new.channel,
         customer_name=_clean(new.customer.name),
-        customer_email=_clean(new.customer.email),
+        customer_email=email_key(_clean(new.customer.email)),
         customer_phone=_clean(new.customer.phone),
+        customer_phone_key=phone_key(new.customer.phone),
         text=text,
         language=new.language,
         topic=topic,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from knowledge.models import Topic, User, UserRole
 from knowledge.search import SearchService
 from routing.availability import Availability, availability_of
+from routing.customers import earlier_question_ids
 from routing.errors import InvalidQuestion, RoutingError
 from routing.expertise import Expertise, PastAnswer, expertise_scores
 from routing.models import DeclaredExpertise, Question
@@ -46,13 +47,15 @@ class Candidate:
 
 
 def rank_experts(session: Session, now: datetime, search: SearchService | None, text: str, topic: Topic | None,
-                 *, due_at: datetime, limit: int = 10, exclude: frozenset[int] = frozenset()) -> list[Candidate]:
+                 *, due_at: datetime, limit: int = 10, exclude: frozenset[int] = frozenset(),
+                 customer_questions: frozenset[int] = frozenset()) -> list[Candidate]:
+    """The experts for a question, best first; `customer_questions` are the asker's earlier questions."""
     experts = {u.id: u for u in session.scalars(
         select(User).join(UserRole).where(UserRole.role == "expert", User.active.is_(True)))
         if u.id not in exclude}
     if not experts:
         return []
-    past = _past_answers(session, now, search, text, list(experts))
+    past = _past_answers(session, now, search, text, list(experts), customer_questions)
     scores = expertise_scores(now, past, question_topics=_topic_keys(topic), declared=_declared(session, topic, experts),
                               candidates=experts)
     availability = availability_of(session, list(experts), now, due_at)
@@ -90,7 +93,7 @@ def _candidate(user: User, expertise: Expertise, availability: Availability) -> 
 
 
 def _past_answers(session: Session, now: datetime, search: SearchService | None, text: str,
-                  expert_ids: list[int]) -> list[PastAnswer]:
+                  expert_ids: list[int], customer_questions: frozenset[int]) -> list[PastAnswer]:
     similar = {}
     if search is not None:
         similar = {i: score for kind, i, score in search.similar_documents(text, kinds=("question",), k=200)}
@@ -101,7 +104,7 @@ def _past_answers(session: Session, now: datetime, search: SearchService | None,
                Question.answered_at >= now - timedelta(days=HISTORY_DAYS), Question.status.in_(("answered", "closed")))
     ).all()
     return [PastAnswer(user_id=user_id, answered_at=answered_at, similarity=similar.get(qid, 0.0),
-                       topics=frozenset([slug]) if slug else frozenset())
+                       topics=frozenset([slug]) if slug else frozenset(), same_customer=qid in customer_questions)
             for qid, user_id, answered_at, slug in rows]
 
 
@@ -134,7 +137,8 @@ def route_question(session: Session, now: datetime, question: Question, *, searc
     """Give the question an owner and a promise; the `routed` event keeps every candidate and score."""
     promise = promise_for(session, question.topic, question.priority)
     due_at = question.due_at or due_at_for(now, promise, hours)
-    candidates = rank_experts(session, now, search, question.text, question.topic, due_at=due_at, exclude=exclude)
+    candidates = rank_experts(session, now, search, question.text, question.topic, due_at=due_at, exclude=exclude,
+                              customer_questions=earlier_question_ids(session, question))
     if chosen_user_id is not None and not _is_active_expert(session, chosen_user_id):
         raise InvalidQuestion("Pick one of the experts shown.")
     owner_id, why = _choose(candidates, promise, chosen_user_id)

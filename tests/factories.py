@@ -85,7 +85,7 @@ def make_expert(session, name: str, *, knows: dict[str, int] | None = None, capa
 
 def make_question(session, text: str = "My green bin was not emptied this week.", *, owner: User | None = None,
                   answer: str | None = None, topic: str | None = None, channel: str = "phone",
-                  customer_email: str | None = None, now: datetime = T0):
+                  customer_email: str | None = None, customer_phone: str | None = None, now: datetime = T0):
     """A question taken in (and, given an owner, routed to them; given an answer, answered by them).
 
     Returns the question and its tracking token, which only exists at this moment."""
@@ -95,7 +95,8 @@ def make_question(session, text: str = "My green bin was not emptied this week."
                                    take_in_question)
 
     question, token = take_in_question(session, now, NewQuestion(
-        text=text, channel=channel, topic_slug=topic, customer=Customer(name="Mevr. Jansen", email=customer_email)))
+        text=text, channel=channel, topic_slug=topic, customer=Customer(name="Mevr. Jansen", email=customer_email,
+                                                                    phone=customer_phone)))
     if owner is not None:
         assign_to_expert(session, now, question, owner.id, due_at=now + timedelta(days=2), actor_id=None)
         if answer is not None:

@@ -8,6 +8,7 @@ from app.questions_form import IntakeForm
 from app.search import search_service
 from app.web import business_hours, database_id, now
 from knowledge.catalogue import readable_article
+from routing.customers import other_questions_of_customer
 from routing.errors import RoutingError
 from routing.intake import answer_with_article, take_in_and_route
 from routing.routing import route_question
@@ -46,7 +47,8 @@ def question(reference: str):
     token = session.pop(f"token:{reference}", None)
     routed = next((e for e in reversed(found.events) if e.kind == "routed"), None)
     return render_template("frontoffice/question.html", question=found, token=token,
-                           candidates=routed.payload.get("candidates", []) if routed else [])
+                           candidates=routed.payload.get("candidates", []) if routed else [],
+                           customer_questions=other_questions_of_customer(db.session, found))
 
 
 @bp.route("/questions/<reference>/reassign", methods=["POST"])

@@ -8,6 +8,7 @@ from app.inbox import bp
 from app.search import search_service
 from app.web import database_id, now
 from knowledge.models import User, UserRole
+from routing.customers import other_questions_of_customer
 from routing.errors import RoutingError
 from routing.questions import accept_question, answer_question, forward_question, request_customer_info
 from routing.worklists import open_questions_of, question_by_reference, similar_for
@@ -39,7 +40,8 @@ def question(reference: str):
     colleagues = db.session.scalars(select(User).join(UserRole).where(
         UserRole.role == "expert", User.active.is_(True), User.id != current_user.id).order_by(User.name)).all()
     return render_template("inbox/question.html", question=found, articles=articles, previous=previous,
-                           colleagues=colleagues, now=now())
+                           colleagues=colleagues, customer_questions=other_questions_of_customer(db.session, found),
+                           now=now())
 
 
 @bp.route("/questions/<reference>/<action>", methods=["POST"])

@@ -1,0 +1,61 @@
+"""One customer across their questions: so nobody has to tell their story twice.
+
+A customer has no account; they are recognised by what they gave at intake:
+- an e-mail address, compared without regard to case;
+- a phone number, compared on its last nine digits, so "06-1234 5678" and "+31 6 12345678" match. That
+  is the length of a Dutch subscriber number after the trunk 0 or country code. A number with fewer than
+  six digits is too short to tell people apart, so it is not used.
+
+Staff see a customer's other questions beside the one in front of them. Routing counts "answered this
+customer before" as a little evidence (routing.expertise), and the reason is shown.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from routing.models import Question
+
+PHONE_KEY_DIGITS = 9
+PHONE_MIN_DIGITS = 6
+_NOT_DIGIT = re.compile(r"\D")
+
+
+def email_key(email: str | None) -> str | None:
+    """The address as stored and compared: trimmed and lower case."""
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def phone_key(phone: str | None) -> str | None:
+    digits = _NOT_DIGIT.sub("", phone or "")
+    return digits[-PHONE_KEY_DIGITS:] if len(digits) >= PHONE_MIN_DIGITS else None
+
+
+def _same_customer(question: Question) -> ColumnElement[bool] | None:
+    clauses = []
+    if question.customer_email:
+        clauses.append(Question.customer_email == question.customer_email)
+    if question.customer_phone_key:
+        clauses.append(Question.customer_phone_key == question.customer_phone_key)
+    return or_(*clauses) if clauses else None
+
+
+def other_questions_of_customer(session: Session, question: Question, limit: int = 10) -> list[Question]:
+    """The same customer's other questions, newest first: what they asked, who has it, what they were told."""
+    same = _same_customer(question)
+    if same is None:
+        return []
+    return list(session.scalars(select(Question).where(same, Question.id != question.id)
+                                .order_by(Question.created_at.desc(), Question.id.desc()).limit(limit)))
+
+
+def earlier_question_ids(session: Session, question: Question) -> frozenset[int]:
+    """The customer's questions taken in before this one: the evidence routing may use."""
+    same = _same_customer(question)
+    if same is None:
+        return frozenset()
+    return frozenset(session.scalars(select(Question.id).where(
+        same, Question.id != question.id, Question.created_at <= question.created_at)))
