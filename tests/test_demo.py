@@ -2,6 +2,7 @@
 from sqlalchemy import func, select
 
 from knowledge.models import Article, Topic, User, UserRole
+from routing.customers import other_questions_of_customer
 from routing.models import DeclaredExpertise, Event, Question, WorkingHours, Absence
 
 HOMES = {"agent": "Frontoffice", "expert": "Your inbox", "editor": "Editorial queue", "admin": "People and roles"}
@@ -33,6 +34,11 @@ def test_demo_load_builds_a_whole_municipal_customer_service(runner, session):
     questions = session.scalars(select(Question)).all()
     assert all(q.events and q.events[0].kind == "received" for q in questions)
     assert _count(session, Event, Event.kind == "answered") >= 15
+    # A returning caller: her follow-up shows the question she asked (by e-mail) seven weeks earlier.
+    follow_up = session.scalar(select(Question).where(Question.customer_phone == "0123 456 710"))
+    earlier = other_questions_of_customer(session, follow_up)
+    assert [q.customer_email for q in earlier] == ["m.vermeulen@example.org"]
+    assert earlier[0].status == "closed" and earlier[0].answered_by_id == follow_up.owner_id
     assert "Loaded 29 topics, 75 articles" in result.output
     sign_ins = runner.invoke(args=["demo", "sign-ins"]).output
     assert all(f"  {role}" in sign_ins for role in HOMES)
