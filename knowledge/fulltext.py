@@ -4,7 +4,7 @@ Ranking happens in memory over these postings (`knowledge.keywords`); Whoosh dec
 keeps the index and highlights. One long-lived searcher serves the snippets and is refreshed only
 after writes: opening one costs tens of milliseconds on a large index, far too much per keystroke.
 Writers take Whoosh's lock with a timeout, so two processes writing one index wait for each other
-instead of corrupting it.
+instead of corrupting it; so does opening, which would otherwise see a commit's clean-up as damage.
 """
 from __future__ import annotations
 
@@ -22,8 +22,11 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.analysis import LanguageAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, highlight
+from whoosh.index import LockError
 from whoosh.scoring import BM25F
+from whoosh.util.filelock import try_for
 
 from knowledge.documents import Document
 
@@ -58,6 +61,8 @@ def _new_schema() -> Schema:
 FIELD_BOOSTS = {"title_en": 1.0, "body_en": 0.2, "title_nl": 1.0, "body_nl": 0.2, "topics": 0.2}
 # Bump when the schema or analysis changes: an index of another version is rebuilt on open.
 SCHEMA_VERSION = "2"
+# The file of Whoosh's write lock (`FileIndex.lock("WRITELOCK")` of its default index, "MAIN").
+_WRITE_LOCK = "MAIN_WRITELOCK"
 
 
 def without_control_characters(text: str) -> str:
@@ -77,20 +82,32 @@ class FullTextIndex:
         self._writer_timeout = writer_timeout
         self._lock = threading.RLock()  # search() refreshes a missing searcher while holding it
         self._searcher = None
-        self._ix = self._open_or_create()
-        self._schema = self._ix.schema  # the property reads the table of contents from disk each time
+        # The schema is read once, while opening: the property reads the table of contents each time.
+        self._ix, self._schema = self._open_or_create()
+
     def _open_or_create(self):
-        """Open the index, or make a new one; processes starting together take turns (file lock)."""
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        """Open the index, or make a new one; processes starting together take turns (file lock).
+
+        The open also holds Whoosh's write lock, as writers do: a commit deletes the files of the
+        generation it replaces, so an open beside it could find a file it had just listed gone and
+        take the sound index for a damaged one, deleting it with the other process's writes.
+        """
+        os.makedirs(self.path, exist_ok=True)
         with open(os.path.abspath(self.path) + ".open-lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                return self._open_or_create_locked()
+                write_lock = FileStorage(self.path).lock(_WRITE_LOCK)
+                if not try_for(write_lock.acquire, timeout=self._writer_timeout, delay=0.05):
+                    raise LockError(f"the search index at {self.path} stayed locked by a writer")
+                try:
+                    ix = self._open_or_create_locked()
+                    return ix, ix.schema
+                finally:
+                    write_lock.release()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _open_or_create_locked(self):
-        os.makedirs(self.path, exist_ok=True)
         version_file = os.path.join(self.path, "schema-version")
         try:
             with open(version_file) as f:
@@ -105,8 +122,14 @@ class FullTextIndex:
                 return ix
         except Exception:  # a half-written or damaged index is derived data: start it again
             log.exception("search index at %s is unreadable; it will be rebuilt", self.path)
-        shutil.rmtree(self.path, ignore_errors=True)
-        os.makedirs(self.path, exist_ok=True)
+        for name in os.listdir(self.path):
+            if name == _WRITE_LOCK:  # held here: a writer waiting for it must go on waiting on this file
+                continue
+            target = os.path.join(self.path, name)
+            if os.path.isdir(target):
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                os.remove(target)
         self.needs_rebuild = True
         # No schema-version file yet: it is written by `mark_complete` when the rebuild has finished,
         # so an index left half-built by a killed process is rebuilt again on the next open.

@@ -73,6 +73,50 @@ def test_two_processes_writing_one_index_wait_for_each_other_and_lose_nothing(tm
     assert keys == {f"article:{i}" for i in [*range(25), *range(1000, 1025)]}
 
 
+def test_opening_an_index_while_another_process_commits_to_it_keeps_what_is_there(tmp_path, monkeypatch):
+    """A commit deletes the files of the generation it replaces. Here another process commits each time
+    the opening one has just listed the generations, so the one it is about to read is gone: the open
+    took that missing file for damage and deleted the whole index, with the other process's writes
+    (rare, but the likely reason the two-process test above once failed on a loaded machine)."""
+    from whoosh.index import TOC, LockError
+
+    path = str(tmp_path / "whoosh")
+    other = FullTextIndex(path, writer_timeout=0)  # another process: it tries once, else waits its turn
+    other.mark_complete()
+    other.write([Document("article", 1, "Dog tax", "Register your dog.", "public", "en")])
+    list_generations = TOC._latest_generation.__func__
+    opening = committing = False
+    committed_at_once, waited = [], []
+
+    def other_process_commits_just_after_the_listing(cls, storage, indexname):
+        nonlocal committing
+        generation = list_generations(cls, storage, indexname)
+        if opening and not committing:  # (the other process's own commit lists the generations too)
+            committing = True
+            doc = Document("article", 100 + len(committed_at_once) + len(waited), "Parking", "Permits.",
+                           "public", "en")
+            try:
+                other.write([doc])
+                committed_at_once.append(doc.key)
+            except LockError:
+                waited.append(doc)
+            finally:
+                committing = False
+        return generation
+
+    monkeypatch.setattr(TOC, "_latest_generation", classmethod(other_process_commits_just_after_the_listing))
+    opening = True
+    opened = FullTextIndex(path)
+    opening = False
+    for doc in waited:
+        other.write([doc])
+    assert committed_at_once or waited
+    assert not opened.needs_rebuild, "a sound index was taken for a damaged one and rebuilt"
+    opened.refresh()
+    keys = {stored["key"] for _, stored, _ in opened.contents().documents()}
+    assert keys == {"article:1", *committed_at_once, *(doc.key for doc in waited)}
+
+
 def test_counts_of_articles_do_not_change_when_a_whole_import_is_invalid(runner, session, tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text("nope\n[]\n", encoding="utf-8")
