@@ -172,13 +172,16 @@ class SearchService:
             contents = self.fulltext.contents()
             self._memory_applied = self._load_applied()
         self._clear_memory()
-        documents = list(contents.documents())
-        docs = {}
-        for _, stored, _ in documents:
-            doc = _document_from_stored(stored)
+        # One pass over the stored documents, keeping what a result shows and what places a vector,
+        # never the bodies: holding 100,000 bodies at once would stay in the worker's memory for good.
+        documents, docs = [], {}
+        for docnum, stored, lengths in contents.documents():
+            self._stored[stored["key"]] = _stored_fields(_document_from_stored(stored))
+            doc = _document_from_stored(stored, body="")
             docs[doc.key] = doc
-            self._stored[doc.key] = _stored_fields(doc)
+            documents.append((docnum, {"key": doc.key, "audience": doc.audience, "kind": doc.kind}, lengths))
         self.keywords.load(contents, documents)
+        del documents
         for space in self.spaces.values():
             load_vectors(session, space, {k: d for k, d in docs.items() if self._embedder_for(d) is space.embedder})
         missing = [d for d in docs.values() if d.key not in self.spaces[self._embedder_for(d).name]]
@@ -402,11 +405,12 @@ def _scaled(value: float, low: float, high: float) -> float:
     return max((value - low) / (high - low), 0.0) if high > low else 1.0
 
 
-def _document_from_stored(stored: dict) -> Document:
-    """Enough of an indexed document to place its stored vector (not to embed it again)."""
+def _document_from_stored(stored: dict, *, body: str | None = None) -> Document:
+    """An indexed document as Whoosh stored it; with `body=""` just enough to place its stored vector
+    (its text is read from the database again if it has to be embedded)."""
     kind, i = split_key(stored["key"])
-    return Document(kind=kind, id=i, title=stored["title"], body=stored["body"], audience=stored["audience"],
-                    language=stored["language"], review_by=stored.get("review_by"))
+    return Document(kind=kind, id=i, title=stored["title"], body=stored["body"] if body is None else body,
+                    audience=stored["audience"], language=stored["language"], review_by=stored.get("review_by"))
 
 
 def _stored_fields(doc: Document) -> dict:

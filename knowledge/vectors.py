@@ -19,6 +19,8 @@ from knowledge.documents import Document
 from knowledge.embeddings import Embedder
 from knowledge.models import DocumentVector
 
+LOAD_BATCH = 2048  # stored vectors read per database round trip at start-up
+
 
 class VectorSpace:
     """The in-memory matrix of one embedder, with the audience and kind of each row for filtering.
@@ -70,6 +72,12 @@ class VectorSpace:
             self._row[key] = first_internal
         self._public_rows += 1
         return first_internal
+
+    def reserve(self, capacity: int) -> None:
+        """Make room for `capacity` documents in one step (a load of known size grows no further)."""
+        with self._lock:
+            if capacity > len(self._matrix):
+                self._grow(capacity)
 
     def _grow(self, capacity: int) -> None:
         matrix = np.zeros((capacity, self.embedder.dim), np.float32)
@@ -138,17 +146,20 @@ class VectorSpace:
 
 
 def load_vectors(session: Session, space: VectorSpace, docs_by_key: dict[str, Document]) -> None:
-    """Fill a space from the stored vectors of its model (at start-up and after a rebuild)."""
-    rows = session.execute(select(DocumentVector.doc_key, DocumentVector.vector)
-                           .where(DocumentVector.model == stored_model(space.embedder))).all()
-    docs, vectors = [], []
-    for key, blob in rows:
-        doc = docs_by_key.get(key)
-        if doc is not None:
-            docs.append(doc)
-            vectors.append(np.frombuffer(blob, dtype=np.float32))
-    if docs:
-        space.put(docs, np.vstack(vectors))
+    """Fill a space from the stored vectors of its model (at start-up and after a rebuild).
+
+    Rows are read a batch at a time into a matrix sized once: at 100,000 documents, all rows at once
+    plus their copy would take several times the matrix itself, and a worker keeps its peak.
+    """
+    space.reserve(len(docs_by_key))
+    result = session.execute(select(DocumentVector.doc_key, DocumentVector.vector)
+                             .where(DocumentVector.model == stored_model(space.embedder))
+                             .execution_options(yield_per=LOAD_BATCH))
+    for rows in result.partitions():
+        found = [(docs_by_key[key], blob) for key, blob in rows if key in docs_by_key]
+        if found:
+            vectors = np.frombuffer(b"".join(blob for _, blob in found), dtype=np.float32)
+            space.put([doc for doc, _ in found], vectors.reshape(len(found), space.embedder.dim))
 
 
 def embed_and_store(session: Session, space: VectorSpace, docs: list[Document], *, batch: int = 64) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import multiprocessing
 
 from sqlalchemy import func, select
@@ -206,3 +207,42 @@ def test_an_index_left_half_built_is_rebuilt_on_the_next_open(tmp_path):
     done.mark_complete()
     done.close()
     assert not FullTextIndex(path).needs_rebuild
+
+
+def test_stored_vectors_load_batch_by_batch_into_a_matrix_sized_once(session, monkeypatch):
+    """A worker's start-up reads vectors a few at a time; every document still gets exactly its own."""
+    import numpy as np
+
+    import knowledge.vectors as vectors
+    from knowledge.embeddings import HashingEmbedder
+    from knowledge.vectors import VectorSpace, embed_and_store, load_vectors
+
+    docs = [Document("article", i, f"Title {i}", f"Body {i} about bins", "public" if i % 2 else "internal", "en")
+            for i in range(1, 12)]
+    first = VectorSpace(HashingEmbedder())
+    embed_and_store(session, first, docs)
+    session.commit()
+    expected = {d.key: first.nearest(np.eye(first.embedder.dim, dtype=np.float32)[0], public_only=False,
+                                     kinds=("article",), k=20, also=[d.key])[2][d.key] for d in docs}
+
+    monkeypatch.setattr(vectors, "LOAD_BATCH", 3)
+    restarted = VectorSpace(HashingEmbedder())
+    load_vectors(session, restarted, {d.key: d for d in docs[:10]})  # the 11th is no longer indexed
+    assert len(restarted) == 10 and docs[10].key not in restarted
+    assert len(restarted._matrix) == 10  # reserved once, not grown by doubling
+    query = np.eye(restarted.embedder.dim, dtype=np.float32)[0]
+    _, _, cosines = restarted.nearest(query, public_only=False, kinds=("article",), k=20,
+                                      also=[d.key for d in docs[:10]])
+    assert cosines == {k: expected[k] for k in cosines} and len(cosines) == 10
+
+
+def test_segments_are_separate_files_read_from_disk_not_copied_into_memory(tmp_path):
+    """Whoosh copies each part of a compound segment into memory when it opens it (about 4 KB per
+    document, per worker); separate files are read from the operating system's page cache."""
+    index = FullTextIndex(str(tmp_path / "whoosh"))
+    index.write([Document("article", i, f"Bin {i}", "Emptied weekly.", "public", "en") for i in range(3)])
+    index.write([Document("article", 9, "Dog tax", "Register your dog.", "public", "en")])
+    names = os.listdir(tmp_path / "whoosh")
+    assert not [n for n in names if n.endswith(".seg")]
+    assert [n for n in names if n.endswith(".pst")] and [n for n in names if n.endswith("_stored.col")]
+    assert index.doc_count() == 4
