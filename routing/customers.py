@@ -6,8 +6,9 @@ A customer has no account; they are recognised by what they gave at intake:
   is the length of a Dutch subscriber number after the trunk 0 or country code. A number with fewer than
   six digits is too short to tell people apart, so it is not used.
 
-Staff see a customer's other questions beside the one in front of them. Routing counts "answered this
-customer before" as a little evidence (routing.expertise), and the reason is shown.
+Staff see a customer's other questions beside the one in front of them, and an agent can look a caller
+up by reference, e-mail address or phone number before taking in the same question twice. Routing counts
+"answered this customer before" as a little evidence (routing.expertise), and the reason is shown.
 """
 from __future__ import annotations
 
@@ -16,11 +17,17 @@ import re
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from routing.errors import RoutingError
 from routing.models import Question
 
 PHONE_KEY_DIGITS = 9
 PHONE_MIN_DIGITS = 6
 _NOT_DIGIT = re.compile(r"\D")
+_REFERENCE = re.compile(r"VB-\d{4}-\d{6}")
+
+
+class UnknownContact(RoutingError):
+    pass
 
 
 def email_key(email: str | None) -> str | None:
@@ -59,3 +66,23 @@ def earlier_question_ids(session: Session, question: Question) -> frozenset[int]
         return frozenset()
     return frozenset(session.scalars(select(Question.id).where(
         same, Question.id != question.id, Question.created_at <= question.created_at)))
+
+
+def questions_of_caller(session: Session, contact: str, limit: int = 20) -> list[Question]:
+    """A caller's questions, newest first, from whatever they can tell the agent: a reference, an e-mail
+    address or a phone number. A reference also brings that customer's other questions."""
+    contact = (contact or "").strip()
+    if _REFERENCE.fullmatch(contact.upper()):
+        question = session.scalar(select(Question).where(Question.reference == contact.upper()))
+        if question is None:
+            return []
+        return sorted([question, *other_questions_of_customer(session, question, limit - 1)],
+                      key=lambda q: (q.created_at, q.id), reverse=True)
+    if "@" in contact:
+        same = Question.customer_email == email_key(contact)
+    elif phone_key(contact):
+        same = Question.customer_phone_key == phone_key(contact)
+    else:
+        raise UnknownContact("Give a reference (VB-2026-000123), an e-mail address or a phone number.")
+    return list(session.scalars(select(Question).where(same)
+                                .order_by(Question.created_at.desc(), Question.id.desc()).limit(limit)))

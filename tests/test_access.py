@@ -37,6 +37,7 @@ POLICIES = {
     "frontoffice.question": {"agent"},
     "frontoffice.reassign": {"agent"},
     "frontoffice.answered_from_kb": {"agent"},
+    "frontoffice.caller": {"agent"},
     "inbox.home": {"expert"},
     "inbox.question": {"expert"},
     "inbox.act": {"expert"},

@@ -109,3 +109,35 @@ def test_the_migration_lowercases_stored_addresses_and_keys_stored_phone_numbers
         rows = conn.execute(text("SELECT customer_email, customer_phone, customer_phone_key FROM questions "
                                  "ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [("jansen@example.org", "06-1234 5678", "612345678"), (None, "112", None)]
+
+
+def test_an_agent_finds_a_calling_customer_s_questions_by_reference_e_mail_or_phone(client, auth, session):
+    make_topic(session, "parking", "Parking")
+    pim = make_expert(session, "Pim Parkeer", knows={"parking": 3})
+    make_user(session, "agent", email="agent@example.org", name="Anna Agent")
+    answered, _ = make_question(session, "My visitor permit does not work in zone B.", owner=pim, topic="parking",
+                                answer="Zone B needs its own permit.", customer_email="Jansen@Example.org",
+                                customer_phone="06-1234 5678")
+    waiting, _ = make_question(session, "When is my permit renewed?", owner=pim, topic="parking",
+                               customer_phone="+31 6 12345678", now=T0 + timedelta(days=1))
+    stranger, _ = make_question(session, "A stranger's question", customer_email="other@example.org",
+                                now=T0 + timedelta(days=2))
+    auth.login("agent@example.org")
+    assert 'action="/frontoffice/caller"' in client.get("/frontoffice/").get_data(as_text=True)
+
+    def found(contact):
+        response = client.get("/frontoffice/caller", query_string={"contact": contact})
+        page = response.get_data(as_text=True)
+        return response.status_code, [ref for ref in (answered.reference, waiting.reference, stranger.reference)
+                                      if ref in page], page
+
+    status, refs, page = found("0612345678")
+    assert status == 200 and refs == [answered.reference, waiting.reference]
+    assert page.index(waiting.reference) < page.index(answered.reference)  # newest first
+    assert "Pim Parkeer" in page  # who has it, or answered it
+    assert found("JANSEN@example.org")[1] == [answered.reference]
+    assert found(waiting.reference.lower())[1] == [answered.reference, waiting.reference]  # and the others
+    assert found("nobody@example.org")[:2] == (200, [])
+    assert "No questions found" in found("VB-2026-999999")[2]
+    status, refs, page = found("zone B")
+    assert status == 400 and refs == [] and "a phone number" in page

@@ -8,7 +8,7 @@ from app.questions_form import IntakeForm
 from app.search import search_service
 from app.web import business_hours, database_id, now
 from knowledge.catalogue import readable_article
-from routing.customers import other_questions_of_customer
+from routing.customers import other_questions_of_customer, questions_of_caller
 from routing.errors import RoutingError
 from routing.intake import answer_with_article, take_in_and_route
 from routing.routing import route_question
@@ -19,6 +19,17 @@ from routing.worklists import question_by_reference, questions_taken_in_by
 def home():
     recent = questions_taken_in_by(db.session, now(), current_user.id)
     return render_template("frontoffice/home.html", recent=recent)
+
+
+@bp.route("/caller")
+def caller():
+    """A customer calls back: their questions, where each one is, before anything is taken in twice."""
+    contact = request.args.get("contact", "")[:254]
+    try:
+        found = questions_of_caller(db.session, contact)
+    except RoutingError as error:
+        return render_template("frontoffice/caller.html", contact=contact, questions=[], error=str(error)), 400
+    return render_template("frontoffice/caller.html", contact=contact, questions=found, error=None)
 
 
 @bp.route("/questions/new", methods=["GET", "POST"])
