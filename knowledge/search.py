@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -176,8 +176,9 @@ class SearchService:
         # never the bodies: holding 100,000 bodies at once would stay in the worker's memory for good.
         documents, docs = [], {}
         for docnum, stored, lengths in contents.documents():
-            self._stored[stored["key"]] = _stored_fields(_document_from_stored(stored))
-            doc = _document_from_stored(stored, body="")
+            doc = _document_from_stored(stored)
+            self._stored[doc.key] = _stored_fields(doc)
+            doc = replace(doc, body="")  # enough to place its vector; the text is in the database
             docs[doc.key] = doc
             documents.append((docnum, {"key": doc.key, "audience": doc.audience, "kind": doc.kind}, lengths))
         self.keywords.load(contents, documents)
@@ -405,12 +406,11 @@ def _scaled(value: float, low: float, high: float) -> float:
     return max((value - low) / (high - low), 0.0) if high > low else 1.0
 
 
-def _document_from_stored(stored: dict, *, body: str | None = None) -> Document:
-    """An indexed document as Whoosh stored it; with `body=""` just enough to place its stored vector
-    (its text is read from the database again if it has to be embedded)."""
+def _document_from_stored(stored: dict) -> Document:
+    """An indexed document as Whoosh stored it."""
     kind, i = split_key(stored["key"])
-    return Document(kind=kind, id=i, title=stored["title"], body=stored["body"] if body is None else body,
-                    audience=stored["audience"], language=stored["language"], review_by=stored.get("review_by"))
+    return Document(kind=kind, id=i, title=stored["title"], body=stored["body"], audience=stored["audience"],
+                    language=stored["language"], review_by=stored.get("review_by"))
 
 
 def _stored_fields(doc: Document) -> dict:

@@ -41,27 +41,32 @@ def phone_key(phone: str | None) -> str | None:
     return digits[-PHONE_KEY_DIGITS:] if len(digits) >= PHONE_MIN_DIGITS else None
 
 
-def _same_customer(question: Question) -> ColumnElement[bool] | None:
+def _same_customer(email: str | None, phone: str | None) -> ColumnElement[bool] | None:
+    """Questions with this e-mail address or phone key; None when neither is known (no guessing)."""
     clauses = []
-    if question.customer_email:
-        clauses.append(Question.customer_email == question.customer_email)
-    if question.customer_phone_key:
-        clauses.append(Question.customer_phone_key == question.customer_phone_key)
+    if email:
+        clauses.append(Question.customer_email == email)
+    if phone:
+        clauses.append(Question.customer_phone_key == phone)
     return or_(*clauses) if clauses else None
+
+
+def _newest_first(session: Session, *where: ColumnElement[bool], limit: int) -> list[Question]:
+    return list(session.scalars(select(Question).where(*where)
+                                .order_by(Question.created_at.desc(), Question.id.desc()).limit(limit)))
 
 
 def other_questions_of_customer(session: Session, question: Question, limit: int = 10) -> list[Question]:
     """The same customer's other questions, newest first: what they asked, who has it, what they were told."""
-    same = _same_customer(question)
+    same = _same_customer(question.customer_email, question.customer_phone_key)
     if same is None:
         return []
-    return list(session.scalars(select(Question).where(same, Question.id != question.id)
-                                .order_by(Question.created_at.desc(), Question.id.desc()).limit(limit)))
+    return _newest_first(session, same, Question.id != question.id, limit=limit)
 
 
 def earlier_question_ids(session: Session, question: Question) -> frozenset[int]:
     """The customer's questions taken in before this one: the evidence routing may use."""
-    same = _same_customer(question)
+    same = _same_customer(question.customer_email, question.customer_phone_key)
     if same is None:
         return frozenset()
     return frozenset(session.scalars(select(Question.id).where(
@@ -76,13 +81,10 @@ def questions_of_caller(session: Session, contact: str, limit: int = 20) -> list
         question = session.scalar(select(Question).where(Question.reference == contact.upper()))
         if question is None:
             return []
-        return sorted([question, *other_questions_of_customer(session, question, limit - 1)],
-                      key=lambda q: (q.created_at, q.id), reverse=True)
-    if "@" in contact:
-        same = Question.customer_email == email_key(contact)
-    elif phone_key(contact):
-        same = Question.customer_phone_key == phone_key(contact)
-    else:
+        same = _same_customer(question.customer_email, question.customer_phone_key)
+        this = Question.id == question.id
+        return _newest_first(session, this if same is None else or_(this, same), limit=limit)
+    same = _same_customer(email_key(contact), None) if "@" in contact else _same_customer(None, phone_key(contact))
+    if same is None:
         raise UnknownContact("Give a reference (VB-2026-000123), an e-mail address or a phone number.")
-    return list(session.scalars(select(Question).where(same)
-                                .order_by(Question.created_at.desc(), Question.id.desc()).limit(limit)))
+    return _newest_first(session, same, limit=limit)
