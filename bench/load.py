@@ -1032,6 +1032,8 @@ def main() -> None:
     parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run at which to kill -9")
     parser.add_argument("--no-kill", action="store_true")
     parser.add_argument("--no-mail", action="store_true", help="no SMTP sink: mail waits in the outbox")
+    parser.add_argument("--fail-on-problems", action="store_true",
+                        help="exit 1 when the run broke a promise (see `problems` in the output): CI's check")
     args = parser.parse_args()
     time_limit = args.time_limit or args.seconds + 900
     hard_deadline = time.time() + time_limit
@@ -1171,6 +1173,7 @@ def main() -> None:
             result["notifications"]["received_by_smtp"] = mail.received
             result["notifications"]["extra_deliveries"] = mail.received - result["notifications"]["sent"]
         result["loadavg_1m_end"] = round(os.getloadavg()[0], 2)
+        result["problems"] = problems_of(result)
     finally:
         if world is not None:
             world.stop.set()
@@ -1183,6 +1186,33 @@ def main() -> None:
         if mail is not None:
             mail.stop()
     print(json.dumps(result, ensure_ascii=False))
+    if args.fail_on_problems and result["problems"]:
+        log("load check failed: " + "; ".join(result["problems"]))
+        sys.exit(1)
+
+
+def problems_of(result: dict) -> list[str]:
+    """The promises a run under load must keep, each broken one in a line: no server error, no question
+    lost, no escalation fired twice, no traceback in the server's log, and load that really ran."""
+    problems = []
+    if not result.get("requests"):
+        problems.append("no request got a response")
+    if not result.get("questions_created"):
+        problems.append("no question was taken in")
+    if result.get("errors_5xx"):
+        by_endpoint = {e: v["5xx"] for e, v in result.get("endpoints", {}).items() if v["5xx"]}
+        problems.append(f"{result['errors_5xx']} responses 5xx: {by_endpoint}")
+    if result.get("lost"):
+        problems.append(f"{result['lost']} questions lost: {result.get('lost_detail')}")
+    if result.get("duplicate_escalations"):
+        problems.append(f"{result['duplicate_escalations']} escalations fired twice: {result.get('duplicate_detail')}")
+    kill = result.get("kill_test") or {}
+    if kill.get("lost") or kill.get("duplicate_escalations"):
+        problems.append(f"after the kill: {kill.get('lost')} lost, {kill.get('duplicate_escalations')} fired twice")
+    server_log = result.get("server_log") or {}
+    if server_log.get("tracebacks"):
+        problems.append(f"{server_log['tracebacks']} tracebacks in the server log: {server_log.get('distinct_errors')}")
+    return problems
 
 
 def kill_processes(server: Server, ticks: TickLoop | None) -> dict:

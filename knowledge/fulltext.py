@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import LanguageAnalyzer, StemmingAnalyzer
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, get_text, highlight
@@ -81,6 +83,9 @@ class FullTextIndex:
         self.path = path
         self._writer_timeout = writer_timeout
         self._lock = threading.RLock()  # search() refreshes a missing searcher while holding it
+        # Whoosh reads a file by seeking, then reading: two threads reading through one searcher at
+        # once would read at each other's positions (garbled postings, undecodable stored fields).
+        self._read_lock = threading.Lock()
         self._searcher = None
         # The schema is read once, while opening: the property reads the table of contents each time.
         self._ix, self._schema = self._open_or_create()
@@ -180,7 +185,28 @@ class FullTextIndex:
                 return
             # Not `old.refresh()`: Whoosh's reused segment readers miss new deletions, so an updated
             # document would be found twice. Searches still running on `old` finish on it.
-            self._searcher = self._ix.searcher(weighting=BM25F())
+            self._searcher = self._open_searcher()
+
+    def _open_searcher(self):
+        """A searcher whose every file is open, so that it stays readable for as long as anyone holds it.
+
+        Whoosh opens a segment's columns (stored fields, field lengths) lazily, on first use. Another
+        process's commit merges segments and deletes their files: a searcher that had not yet read a
+        column of a merged segment then finds no file, and Whoosh answers None for it (a 500 under
+        load, found by bench/load.py). An open file outlives its deletion, so every column is opened
+        here; a segment whose files went while this searcher was being opened is retried on the next
+        generation, as Whoosh itself retries opening a reader.
+        """
+        for attempt in range(_OPEN_ATTEMPTS):
+            searcher = self._ix.searcher(weighting=BM25F())
+            try:
+                if _open_every_column(searcher.reader()):
+                    return searcher
+            except FileNotFoundError:
+                pass
+            searcher.close()
+            time.sleep(0.05 * (attempt + 1))
+        raise LockError(f"the search index at {self.path} kept changing while it was being opened")
 
     def _current_searcher(self):
         if self._searcher is None:
@@ -202,12 +228,14 @@ class FullTextIndex:
             return {}
         with self._lock:
             searcher = self._current_searcher()
+        with self._read_lock:
+            stored_by_key = {}
+            for key in keys:
+                docnum = searcher.document_number(key=key)
+                if docnum is not None:
+                    stored_by_key[key] = searcher.stored_fields(docnum)
         found = {}
-        for key in keys:
-            docnum = searcher.document_number(key=key)
-            if docnum is None:
-                continue
-            stored = searcher.stored_fields(docnum)
+        for key, stored in stored_by_key.items():
             field = f"body_{stored['language']}"
             body = _near(stored["body"], terms[field])
             found[key] = highlight(body, terms[field], self._schema[field].analyzer,
@@ -246,9 +274,10 @@ class FullTextIndex:
         return terms
 
     def contents(self) -> "IndexContents":
-        """Everything indexed, read from one searcher: documents with their field lengths, and postings."""
-        with self._lock:
-            return IndexContents(self._current_searcher().reader(), list(FIELD_BOOSTS))
+        """Everything indexed, read from one generation: documents with their field lengths, and
+        postings. It reads through a searcher of its own, so that requests reading the shared one
+        meanwhile need not wait for a read of the whole index; close it when done."""
+        return IndexContents(self._open_searcher(), list(FIELD_BOOSTS))
 
     @staticmethod
     def _fields(doc: Document) -> dict:
@@ -264,6 +293,25 @@ class FullTextIndex:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+
+
+_OPEN_ATTEMPTS = 10
+
+
+def _open_every_column(reader) -> bool:
+    """Open the stored-fields and field-length columns of every segment under `reader` now (Whoosh
+    caches each reader it opens); False when a segment's files are already gone."""
+    for leaf, _ in reader.leaf_readers():
+        perdoc = getattr(leaf, "_perdoc", None)
+        segment = getattr(leaf, "_segment", None)
+        if perdoc is None or segment is None or not hasattr(perdoc, "_cached_reader"):
+            continue  # not the Whoosh 3 codec's segment reader: nothing opened lazily that we know of
+        if segment.doc_count_all() and perdoc._cached_reader("_stored", STORED_COLUMN) is None:
+            return False
+        for field, total in segment._fieldlengths.items():
+            if total and perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN) is None:
+                return False
+    return True
 
 
 def _near(body: str, terms: set[str], reach: int = 200, windows: int = 3) -> str:
@@ -289,10 +337,14 @@ def _near(body: str, terms: set[str], reach: int = 200, windows: int = 3) -> str
 class IndexContents:
     """A consistent read of one index generation, for loading an in-memory replica at start-up."""
 
-    def __init__(self, reader, fields: list[str]):
-        self._reader = reader
+    def __init__(self, searcher, fields: list[str]):
+        self._searcher = searcher
+        self._reader = searcher.reader()
         self._fields = fields
-        self.doc_count_all = reader.doc_count_all()
+        self.doc_count_all = self._reader.doc_count_all()
+
+    def close(self) -> None:
+        self._searcher.close()
 
     def documents(self) -> Iterator[tuple[int, dict, dict[str, int]]]:
         """(document number, stored fields, ranked field lengths) of every live document."""

@@ -182,6 +182,7 @@ class SearchService:
             docs[doc.key] = doc
             documents.append((docnum, {"key": doc.key, "audience": doc.audience, "kind": doc.kind}, lengths))
         self.keywords.load(contents, documents)
+        contents.close()
         del documents
         for space in self.spaces.values():
             load_vectors(session, space, {k: d for k, d in docs.items() if self._embedder_for(d) is space.embedder})

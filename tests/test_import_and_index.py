@@ -74,6 +74,78 @@ def test_two_processes_writing_one_index_wait_for_each_other_and_lose_nothing(tm
     assert keys == {f"article:{i}" for i in [*range(25), *range(1000, 1025)]}
 
 
+def _article(i: int, revision: int = 0) -> Document:
+    return Document("article", i, f"Parking zone {i}", f"Permit text {i}, revision {revision}. " + "Zone rules. " * 30,
+                    "public", "en")
+
+
+def _rewrite_articles_until(path: str, seconds: float) -> None:
+    """Another worker saving answers: one commit per edit, so Whoosh merges segments and deletes their files."""
+    import random
+    import time
+
+    index = FullTextIndex(path)
+    end, revision = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        revision += 1
+        index.write([_article(random.randrange(ARTICLES), revision)])
+    index.close()
+
+
+ARTICLES = 200
+
+
+def test_snippets_stay_readable_while_other_threads_and_processes_commit_and_merge(tmp_path):
+    """bench/load.py: 500s on search and the expert's question page, `stored_fields` answering None.
+
+    Whoosh opens a segment's columns on first use; another process's merge had deleted them by then.
+    And two request threads reading one searcher's files moved each other's file position."""
+    import random
+    import threading
+    import time
+
+    path = str(tmp_path / "whoosh")
+    index = FullTextIndex(path)
+    index.mark_complete()
+    for first in range(0, ARTICLES, 10):  # many small segments, as a live index has
+        index.write([_article(i) for i in range(first, first + 10)])
+    seconds = 8.0
+    other_process = multiprocessing.get_context("spawn").Process(target=_rewrite_articles_until,
+                                                                 args=(path, seconds))
+    other_process.start()
+    stop = time.monotonic() + seconds
+    errors, snippets, edits = [], [], []
+
+    def request_thread():
+        keys = [f"article:{i}" for i in range(ARTICLES)]
+        while time.monotonic() < stop and not errors:
+            index.refresh()  # the follower saw the other process's commit
+            for key in random.sample(keys, 40):
+                try:
+                    found = index.snippets([key], "permit zone")
+                except Exception as error:  # noqa: BLE001 - any failure is the finding
+                    errors.append(f"{key}: {error!r}")
+                    return
+                snippets.append(found.get(key, ""))
+
+    def follower_thread():  # this worker's own catch-up writes too
+        while time.monotonic() < stop and not errors:
+            edits.append(1)
+            index.write([_article(random.randrange(ARTICLES), -len(edits))])
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=request_thread) for _ in range(3)] + [threading.Thread(target=follower_thread)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other_process.join(60)
+    assert other_process.exitcode == 0
+    assert errors == []
+    assert len(snippets) > 1000 and len(edits) > 50
+    assert all("<mark>Permit</mark>" in s for s in snippets), "a snippet was read from the wrong place"
+
+
 def test_opening_an_index_while_another_process_commits_to_it_keeps_what_is_there(tmp_path, monkeypatch):
     """A commit deletes the files of the generation it replaces. Here another process commits each time
     the opening one has just listed the generations, so the one it is about to read is gone: the open
