@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from routing.analytics.cohort import Filters, in_cohort, p90_rank, share_of, user_names
+from routing.analytics.report import SECONDS, Bars, Histogram, Report, Route, Table
 from routing.models import QuestionFacts, StepWait
 
 HANDOFF_BINS = ("0", "1", "2", "3", "4", "5+")
@@ -94,3 +95,23 @@ def _waits(session: Session, cohort: list) -> tuple[Wait, ...]:
     return tuple(sorted(waits, key=lambda w: (-w.mean, w.after, w.before)))
 
 
+
+# --- the report: its page's charts and its CSV tables ---------------------------------------------------
+
+def _charts(figures: Flow) -> dict:
+    return {
+        "handoffs": Histogram("Handoffs per routed question", figures.handoffs, x_label="handoffs"),
+        "waits": Bars("Where questions wait: mean time between steps",
+                      [(f"{w.after} → {w.before}", w.mean) for w in figures.waits[:10]], SECONDS),
+        "routes": [Route(f"{r.questions} questions", r.owners) for r in figures.routes],
+    }
+
+
+REPORT = Report(
+    name="flow", title="Handoffs & waits", query=lambda session, filters, now: flow(session, filters),
+    charts=_charts, tables=(
+        Table("handoffs", ("handoffs", "questions"), lambda f: f.handoffs),
+        Table("routes", ("route", "questions"), lambda f: ((" → ".join(r.owners), r.questions) for r in f.routes)),
+        Table("waits", ("after", "before", "count", "mean_s", "p90_s"),
+              lambda f: ((w.after, w.before, w.count, round(w.mean, 1), w.p90) for w in f.waits)),
+    ))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.models import User, UserRole
 from routing.analytics.cohort import Filters, epoch, epoch_seconds, topic_and_channel, user_names
+from routing.analytics.report import Bars, Lines, Report, Table
 from routing.models import ExpertStatus, Ownership, QuestionFacts
 
 DEFAULT_CAPACITY = ExpertStatus.__table__.c.capacity.default.arg
@@ -101,3 +102,27 @@ def expert_load(session: Session, filters: Filters, now: datetime) -> Load:
     return Load(days, total, active_capacity, tuple(loads))
 
 
+
+# --- the report: its page's charts and its CSV tables ---------------------------------------------------
+
+def _charts(figures: Load, expert: int | None = None) -> dict:
+    """The load of all experts and each one's peak; with `expert` (a user id), that expert's load too."""
+    charts = {
+        "total": Lines("Open questions owned by all experts against their capacity", figures.days,
+                       [("Open questions owned", list(figures.total)),
+                        ("Capacity", [figures.capacity] * len(figures.days))], dashed=("Capacity",)),
+        "peaks": Bars("Highest load per expert in the period", [(e.name, e.peak) for e in figures.experts[:15]]),
+    }
+    chosen = next((e for e in figures.experts if e.user_id == expert), None)
+    if chosen is not None:
+        charts["expert"] = Lines(f"Open questions of {chosen.name}", figures.days,
+                                 [(chosen.name, list(chosen.daily)),
+                                  ("Capacity", [chosen.capacity] * len(figures.days))], dashed=("Capacity",))
+    return charts
+
+
+REPORT = Report(
+    name="load", title="Expert load", query=expert_load, charts=_charts, options=("expert",), tables=(
+        Table("expert-load", ("expert", "capacity", "day", "open_questions"),
+              lambda f: ((e.name, e.capacity, day, n) for e in f.experts for day, n in zip(f.days, e.daily))),
+    ))

@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session
 
 from knowledge.models import Article, Topic, article_topics
 from routing.analytics.cohort import Filters, in_cohort, share_of, topic_names
+from routing.analytics.report import SHARE, Bars, Report, Table
 from routing.models import QuestionFacts, SearchLog
+
+EXPORT_LIMIT = 1000  # the CSV lists of gaps are longer than the page's
 
 
 @dataclass(frozen=True)
@@ -109,3 +112,29 @@ def self_service(session: Session, filters: Filters, *, limit: int = 20) -> Self
         uncovered_topics=tuple(UncoveredTopic(tid, slug, names[tid], n) for tid, slug, n in uncovered))
 
 
+
+# --- the report: its page's charts and its CSV tables ---------------------------------------------------
+
+def _charts(figures: SelfService) -> dict:
+    return {
+        "fcr": Bars("First-contact resolution per channel", [(c.channel, c.share) for c in figures.channels], SHARE),
+        "gaps": Bars("Most frequent searches without results",
+                     [(g.query, g.searches) for g in figures.zero_result_queries[:10]]),
+        "uncovered": Bars("Routed questions on topics without a published article",
+                          [(t.topic, t.routed_questions) for t in figures.uncovered_topics[:10]]),
+    }
+
+
+REPORT = Report(
+    name="self_service", title="Self-service & gaps", charts=_charts,
+    query=lambda session, filters, now: self_service(session, filters),
+    export_query=lambda session, filters, now: self_service(session, filters, limit=EXPORT_LIMIT), tables=(
+        Table("channels", ("channel", "questions", "answered_from_kb", "share"),
+              lambda f: ((c.channel, c.questions, c.answered_from_kb, c.share) for c in f.channels + (f.total,))),
+        Table("deflection", ("public_searches", "without_question", "share"),
+              lambda f: [(f.deflection.public_searches, f.deflection.without_question, f.deflection.share)]),
+        Table("zero-result-queries", ("query", "searches", "last_searched"),
+              lambda f: ((g.query, g.searches, g.last_searched) for g in f.zero_result_queries)),
+        Table("uncovered-topics", ("topic", "slug", "routed_questions"),
+              lambda f: ((t.topic, t.slug, t.routed_questions) for t in f.uncovered_topics)),
+    ))

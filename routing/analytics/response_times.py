@@ -21,6 +21,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from routing.analytics.cohort import Filters, Times, epoch, epoch_seconds, in_cohort, share_of, topic_names
+from routing.analytics.report import SECONDS, SHARE, Bars, Lines, Report, Table
 from routing.models import OPEN_STATUSES, Question, QuestionFacts
 
 
@@ -196,3 +197,45 @@ def _moment(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
 
 
+
+# --- the report: its page's charts and its CSV tables ---------------------------------------------------
+
+def _charts(figures: Overview) -> dict:
+    weeks = [w.week for w in figures.weeks]
+    return {
+        "answer_by_topic": Bars("Median time to answer per topic",
+                                [(t.topic, t.answer.median) for t in figures.topics[:15]], SECONDS),
+        "trend": Lines("Time to first response and to answer per week", weeks, [
+            ("Median time to first response", [w.first_response.median for w in figures.weeks]),
+            ("Median time to answer", [w.answer.median for w in figures.weeks]),
+            ("p90 time to answer", [w.answer.p90 for w in figures.weeks]),
+        ], SECONDS),
+        "sla_by_topic": Bars("SLA compliance per topic", [(t.topic, t.sla.compliance) for t in figures.topics[:15]],
+                             SHARE),
+        "sla_trend": Lines("Promises kept and broken per week", weeks,
+                           [("Breaches", [w.sla.breached for w in figures.weeks]),
+                            ("Kept", [w.sla.met for w in figures.weeks])]),
+    }
+
+
+def _topic_rows(figures: Overview):
+    for t in figures.topics + (figures.total,):
+        yield (t.topic, t.questions, t.first_response.count, t.first_response.median, t.first_response.p90,
+               t.answer.count, t.answer.median, t.answer.p90, t.sla.met, t.sla.breached, t.sla.pending,
+               t.sla.compliance, t.escalations, t.reroutes, t.forwards)
+
+
+TIMES = ("count", "median_s", "p90_s")
+REPORT = Report(
+    name="overview", title="Response times & SLA", query=overview, charts=_charts, tables=(
+        Table("topics", ("topic", "questions", *(f"first_response_{c}" for c in TIMES),
+                         *(f"answer_{c}" for c in TIMES), "sla_met", "sla_breached", "sla_pending",
+                         "sla_compliance", "escalations", "reroutes", "forwards"), _topic_rows),
+        Table("weeks", ("week", "questions", "first_response_median_s", "first_response_p90_s", "answer_median_s",
+                        "answer_p90_s", "sla_met", "sla_breached", "sla_pending"),
+              lambda f: ((w.week, w.questions, w.first_response.median, w.first_response.p90, w.answer.median,
+                          w.answer.p90, w.sla.met, w.sla.breached, w.sla.pending) for w in f.weeks)),
+        Table("breaches", ("reference", "topic", "due_at", "answered_at", "late_s"),
+              lambda f: ((b.reference, b.topic, b.due_at, b.answered_at, int(b.late.total_seconds()))
+                         for b in f.breaches)),
+    ))
