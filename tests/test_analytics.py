@@ -25,7 +25,8 @@ from sqlalchemy import delete, func, select
 
 from app.analytics import bp as analytics_bp
 from app.analytics.api import bp as events_api_bp
-from app.analytics.charts import bar_chart, histogram, line_chart, route_diagram
+from app.analytics.charts import bar_chart, draw, duration, histogram, line_chart, route_diagram
+from app.analytics.routes import PAGES as REPORT_PAGES
 from app.auth.session import issue_api_token
 from routing.analytics import (
     Filters,
@@ -38,6 +39,7 @@ from routing.analytics import (
     question_timeline,
     self_service,
 )
+from routing.analytics.report import SECONDS, SHARE, Bars, Lines
 from routing.events import rebuild_question_facts, record_event
 from routing.models import Ownership, QuestionFacts, SearchLog, StepWait
 from routing.questions import (
@@ -409,6 +411,18 @@ def test_every_table_exports_as_csv_with_the_same_figures(client, auth, history)
     assert len(events) == 1 + 6 + 6 + 2 + 6 + 3 + 2  # the header, then every event of Q1–Q6
 
 
+def test_each_report_s_page_shows_it_and_each_of_its_tables_exports_under_its_own_name(client, auth, history):
+    names = [table.name for _, _, report in REPORT_PAGES for table in report.tables]
+    assert len(names) == len(set(names)) and "events" not in names  # one URL, one table
+    auth.login("editor@example.org")
+    for path, _, report in REPORT_PAGES:
+        assert client.get(f"/analytics{path}?from=2026-03-02&to=2026-03-15").status_code == 200, report.name
+        for table in report.tables:
+            exported = client.get(f"/analytics/{table.name}.csv?from=2026-03-02&to=2026-03-15")
+            assert exported.headers["Content-Disposition"] == f'attachment; filename="vraagbaak-{table.name}.csv"'
+            assert next(csv.reader(io.StringIO(exported.get_data(as_text=True)))) == list(table.columns)
+
+
 def test_customer_text_cannot_become_a_spreadsheet_formula_or_markup(client, auth, session, history):
     session.add(SearchLog(at=T0 + timedelta(days=1), query="=HYPERLINK(\"x\") <script>", role="public",
                           result_count=0))
@@ -457,3 +471,14 @@ def test_charts_are_plain_svg_with_escaped_labels():
                 route_diagram(["<b>&", "Pim"])):
         assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;&amp;" in svg
     assert "No data" in bar_chart([], title="Empty")
+
+
+def test_a_report_s_charts_draw_seconds_as_hours_and_shares_as_percentages():
+    waits = draw(Bars("Waits", [("routed → accepted", 5400)], SECONDS))
+    assert waits == bar_chart([("routed → accepted", 1.5)], title="Waits",
+                              value_format=lambda hours: duration(hours * 3600))
+    assert "1 h 30 min" in waits
+    assert draw(Bars("Kept", [("Parking", 0.5), ("Waste", None)], SHARE)) == bar_chart(
+        [("Parking", 50.0), ("Waste", None)], title="Kept", unit="%")
+    assert draw(Lines("Load", [date(2026, 3, 2), date(2026, 3, 3)], [("Open", [1, 2])])) == line_chart(
+        ["02 Mar", "03 Mar"], [("Open", [1, 2])], title="Load")

@@ -2,7 +2,8 @@
 
 No JavaScript and no CDN: the figures are in the page as soon as it arrives, print well, and work
 behind any firewall. Every label is escaped here (labels include customers' search words), so the
-returned Markup can go into a template as it is.
+returned Markup can go into a template as it is. `draw` turns the charts a report describes
+(routing.analytics.report) into these: durations drawn in hours, shares in percent.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import math
 from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
+
+from routing.analytics.report import SECONDS, SHARE, Bars, Histogram, Lines, Route
 
 PALETTE = ("#0b5cad", "#d97706", "#067647", "#b42318", "#7a5af8", "#5b6776")
 INK, MUTED, LINE = "#1d2733", "#5b6776", "#dfe4ea"
@@ -192,3 +195,36 @@ def route_diagram(owners: Sequence[str], *, title: str = "Route") -> Markup:
             body.append(f'<line x1="{x - gap + 2}" y1="26" x2="{x - 2}" y2="26" stroke="{MUTED}" '
                         f'stroke-width="1.5" marker-end="url(#arrow)"/>')
     return _svg(width, height, title, body)
+
+
+# --- the charts a report describes ----------------------------------------------------------------------
+
+def draw(chart):
+    """The SVG of a chart a report describes (a list of them: a list of SVGs)."""
+    if isinstance(chart, list):
+        return [draw(one) for one in chart]
+    if isinstance(chart, Bars):
+        return bar_chart([(label, _scaled(value, chart.unit)) for label, value in chart.bars], title=chart.title,
+                         **_value_format(chart.unit))
+    if isinstance(chart, Lines):
+        return line_chart([day.strftime("%d %b") for day in chart.x],
+                          [(name, [_scaled(value, chart.unit) for value in values]) for name, values in chart.series],
+                          title=chart.title, dashed=chart.dashed, **_value_format(chart.unit))
+    if isinstance(chart, Histogram):
+        return histogram(chart.bins, title=chart.title, x_label=chart.x_label)
+    if isinstance(chart, Route):
+        return route_diagram(chart.owners, title=chart.title)
+    raise TypeError(f"No way to draw {chart!r}.")
+
+
+def _scaled(value: float | None, unit: str) -> float | None:
+    """Seconds as hours and shares as percentages, the numbers the axes are drawn in."""
+    if value is None or unit not in (SECONDS, SHARE):
+        return value
+    return value / 3600 if unit == SECONDS else 100 * value
+
+
+def _value_format(unit: str) -> dict:
+    if unit == SECONDS:
+        return {"value_format": lambda hours: duration(hours * 3600)}
+    return {"unit": "%"} if unit == SHARE else {}
