@@ -54,12 +54,6 @@ def set_roles(user: User, roles: Iterable[str]) -> None:
     ]
 
 
-def users_with_role(session: Session, role: str) -> list[User]:
-    return list(session.scalars(
-        select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)).order_by(User.name)
-    ))
-
-
 def count_admins(session: Session) -> int:
     return session.scalar(
         select(func.count()).select_from(UserRole).join(User)
