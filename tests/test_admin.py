@@ -127,3 +127,20 @@ def test_an_admin_sets_the_promise_for_a_topic(client, auth, session, people):
     assert response.status_code == 303
     policy = session.scalar(select(RoutingPolicy))
     assert (policy.topic_id, policy.answer_within_hours, policy.coordinator_id) == (topic.id, 8, people["expert"].id)
+
+
+def test_an_inactive_expert_is_not_offered_as_coordinator_and_cannot_be_made_one(client, auth, session, people):
+    from routing.models import RoutingPolicy
+    from tests.factories import make_topic, make_user
+
+    topic = make_topic(session, "taxes", "Taxes")
+    gone = make_user(session, "expert", name="Gerrit Gone", active=False)
+    auth.login(people["admin"].email)
+    page = client.get("/admin/policies").get_data(as_text=True)
+    assert f'<option value="{people["expert"].id}">Erik Expert</option>' in page
+    assert "Gerrit Gone" not in page
+    response = auth.post("/admin/policies", {"topic": str(topic.id), "accept_within_minutes": "30",
+                                             "answer_within_hours": "8", "escalate_before_minutes": "60",
+                                             "coordinator": str(gone.id)})
+    assert response.status_code == 400
+    assert session.scalar(select(RoutingPolicy)) is None

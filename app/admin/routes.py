@@ -10,8 +10,8 @@ from app.admin.forms import AbsenceForm, AvailabilityForm, ExpertiseForm, NewPer
 from app.auth.session import hash_password
 from app.extensions import db
 from app.web import database_id, now
-from knowledge.models import Topic, User, UserRole
-from knowledge.people import InvalidPerson, create_user, update_person
+from knowledge.models import Topic, User
+from knowledge.people import InvalidPerson, active_experts, create_user, update_person
 from routing.availability import add_absence, set_expert_status
 from routing.errors import RoutingError
 from routing.expertise import declare_expertise, expertise_map, forget_expertise
@@ -121,8 +121,8 @@ def _save_expert_form(which: str, form, person: User) -> None:
 def policies():
     form = PolicyForm()
     form.topic.choices = [SelectChoice("", "Organisation default")] + _topic_choices()
-    experts = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "expert").order_by(User.name))
-    form.coordinator.choices = [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.name) for u in experts]
+    form.coordinator.choices = [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.name)
+                                                          for u in active_experts(db.session)]
     if form.validate_on_submit():
         set_policy(db.session, topic_id=int(form.topic.data) if form.topic.data else None,
                    accept_within_minutes=form.accept_within_minutes.data,

@@ -1,13 +1,13 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.inbox import bp
 from app.search import search_service
 from app.web import database_id, now
-from knowledge.models import User, UserRole
+from knowledge.models import User
+from knowledge.people import active_experts, is_active_expert
 from routing.customers import other_questions_of_customer
 from routing.errors import RoutingError
 from routing.questions import accept_question, answer_question, forward_question, request_customer_info
@@ -37,8 +37,7 @@ def home():
 def question(reference: str):
     found = question_by_reference(db.session, reference) or abort(404)
     articles, previous = similar_for(search_service(), found)
-    colleagues = db.session.scalars(select(User).join(UserRole).where(
-        UserRole.role == "expert", User.active.is_(True), User.id != current_user.id).order_by(User.name)).all()
+    colleagues = active_experts(db.session, except_ids=[current_user.id])
     return render_template("inbox/question.html", question=found, articles=articles, previous=previous,
                            colleagues=colleagues, customer_questions=other_questions_of_customer(db.session, found),
                            now=now())
@@ -70,6 +69,6 @@ def act(reference: str, action: str):
 
 def _colleague(user_id: int | None) -> int:
     user = db.session.get(User, user_id or 0)
-    if user is None or not user.active or not user.has_role("expert"):
+    if not is_active_expert(user):
         raise RoutingError("Choose a colleague to forward to.")
     return user.id
