@@ -1,7 +1,9 @@
+"""The expert's inbox: their open questions, and what they may do with one (`ACTIONS`)."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.actions import commit_action
 from app.extensions import db
 from app.inbox import bp
 from app.search import search_service
@@ -26,6 +28,9 @@ ACTIONS = {
 }
 DONE = {"accept": "Accepted: it is yours now.", "answer": "Answer sent.", "forward": "Forwarded.",
         "ask": "Question to the customer sent; the clock is paused until they reply."}
+LEAVES_THE_INBOX = ("answer", "forward")  # after these the question is no longer this expert's to work on
+REFUSALS = {RoutingError: None,
+            StaleDataError: "Someone else acted on this question at the same moment; here is what it looks like now."}
 
 
 @bp.route("/")
@@ -51,20 +56,14 @@ def act(reference: str, action: str):
     if found.owner_id != current_user.id:
         flash("This question is with a colleague now; only its owner can act on it.", "danger")
         return redirect(url_for("inbox.question", reference=reference), 303)
-    try:
-        ACTIONS[action](found, request.form)
-        db.session.commit()
-    except RoutingError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for("inbox.question", reference=reference), 303)
-    except StaleDataError:
-        db.session.rollback()
-        flash("Someone else acted on this question at the same moment; here is what it looks like now.", "danger")
+    _, refusal = commit_action(lambda: ACTIONS[action](found, request.form), REFUSALS)
+    if refusal is not None:
+        flash(refusal, "danger")
         return redirect(url_for("inbox.question", reference=reference), 303)
     flash(DONE[action], "success")
-    target = "inbox.home" if action in ("answer", "forward") else "inbox.question"
-    return redirect(url_for(target, reference=reference) if target == "inbox.question" else url_for(target), 303)
+    if action in LEAVES_THE_INBOX:
+        return redirect(url_for("inbox.home"), 303)
+    return redirect(url_for("inbox.question", reference=reference), 303)
 
 
 def _colleague(user_id: int | None) -> int:
