@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.models import ARTICLE_STATUSES, Article, Topic
@@ -54,8 +54,3 @@ def needing_attention(session: Session, today: date) -> tuple[list[Article], lis
                           .order_by(Article.review_by)).all()
     flagged = session.scalars(select(Article).where(Article.flagged_at.is_not(None)).order_by(Article.flagged_at)).all()
     return list(due), list(flagged)
-
-
-def article_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Article.status, func.count()).group_by(Article.status)).all()
-    return {status: count for status, count in rows}

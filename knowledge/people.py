@@ -54,10 +54,22 @@ def set_roles(user: User, roles: Iterable[str]) -> None:
     ]
 
 
-def users_with_role(session: Session, role: str) -> list[User]:
-    return list(session.scalars(
-        select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)).order_by(User.name)
-    ))
+def active_experts(session: Session, *, except_ids: Iterable[int] = ()) -> list[User]:
+    """The experts who may take questions now (role `expert` and allowed to sign in), by name.
+
+    Routing ranks these, an expert forwards to one of them, an admin makes one a coordinator:
+    an inactive expert is none of these, so this is the one place that says so.
+    """
+    query = select(User).join(UserRole).where(UserRole.role == "expert", User.active.is_(True))
+    left_out = list(except_ids)
+    if left_out:
+        query = query.where(User.id.not_in(left_out))
+    return list(session.scalars(query.order_by(User.name, User.id)))
+
+
+def is_active_expert(user: User | None) -> bool:
+    """The same rule as `active_experts`, for one person already loaded."""
+    return user is not None and user.active and user.has_role("expert")
 
 
 def count_admins(session: Session) -> int:

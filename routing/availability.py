@@ -60,6 +60,8 @@ def add_absence(session: Session, user_id: int, *, starts_at: datetime, ends_at:
 
 @dataclass(frozen=True)
 class Availability:
+    """One person's time and load between now and when the question is due, as routing weighs them."""
+
     user_id: int
     presence: str
     capacity: int

@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from knowledge.models import Topic, User, UserRole
+from knowledge.models import Topic
+from knowledge.people import active_experts
 from routing.errors import RoutingError
 from routing.models import DeclaredExpertise, Question
 
@@ -185,8 +186,7 @@ LEARNED_WINDOW_DAYS = 90
 
 
 def expertise_map(session: Session, now: datetime) -> list[ExpertProfile]:
-    experts = session.scalars(select(User).join(UserRole).where(UserRole.role == "expert", User.active.is_(True))
-                              .order_by(User.name)).all()
+    experts = active_experts(session)
     declared: dict[int, list[tuple[str, int]]] = {}
     for row in session.scalars(select(DeclaredExpertise)):
         declared.setdefault(row.user_id, []).append((row.topic.path, row.level))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.models import Topic, User, UserRole
+from knowledge.people import active_experts, is_active_expert
 from knowledge.search import SearchService
 from routing.availability import Availability, availability_of
 from routing.customers import earlier_question_ids
@@ -50,9 +51,7 @@ def rank_experts(session: Session, now: datetime, search: SearchService | None, 
                  *, due_at: datetime, limit: int = 10, exclude: frozenset[int] = frozenset(),
                  customer_questions: frozenset[int] = frozenset()) -> list[Candidate]:
     """The experts for a question, best first; `customer_questions` are the asker's earlier questions."""
-    experts = {u.id: u for u in session.scalars(
-        select(User).join(UserRole).where(UserRole.role == "expert", User.active.is_(True)))
-        if u.id not in exclude}
+    experts = {u.id: u for u in active_experts(session, except_ids=exclude)}
     if not experts:
         return []
     past = _past_answers(session, now, search, text, list(experts), customer_questions)
@@ -139,7 +138,7 @@ def route_question(session: Session, now: datetime, question: Question, *, searc
     due_at = question.due_at or due_at_for(now, promise, hours)
     candidates = rank_experts(session, now, search, question.text, question.topic, due_at=due_at, exclude=exclude,
                               customer_questions=earlier_question_ids(session, question))
-    if chosen_user_id is not None and not _is_active_expert(session, chosen_user_id):
+    if chosen_user_id is not None and not is_active_expert(session.get(User, chosen_user_id)):
         raise InvalidQuestion("Pick one of the experts shown.")
     owner_id, why = _choose(candidates, promise, chosen_user_id)
     if owner_id is None:
@@ -149,11 +148,6 @@ def route_question(session: Session, now: datetime, question: Question, *, searc
     assign_to_expert(session, now, question, owner_id, due_at=due_at, actor_id=actor_id,
                      candidates=[c.as_payload() for c in candidates], reason=reason or why)
     return question, candidates
-
-
-def _is_active_expert(session: Session, user_id: int) -> bool:
-    user = session.get(User, user_id)
-    return user is not None and user.active and user.has_role("expert")
 
 
 def _any_admin(session: Session) -> int | None:

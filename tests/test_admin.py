@@ -127,3 +127,46 @@ def test_an_admin_sets_the_promise_for_a_topic(client, auth, session, people):
     assert response.status_code == 303
     policy = session.scalar(select(RoutingPolicy))
     assert (policy.topic_id, policy.answer_within_hours, policy.coordinator_id) == (topic.id, 8, people["expert"].id)
+
+
+def test_an_inactive_expert_is_not_offered_as_coordinator_and_cannot_be_made_one(client, auth, session, people):
+    from routing.models import RoutingPolicy
+    from tests.factories import make_topic, make_user
+
+    topic = make_topic(session, "taxes", "Taxes")
+    gone = make_user(session, "expert", name="Gerrit Gone", active=False)
+    auth.login(people["admin"].email)
+    page = client.get("/admin/policies").get_data(as_text=True)
+    assert f'<option value="{people["expert"].id}">Erik Expert</option>' in page
+    assert "Gerrit Gone" not in page
+    response = auth.post("/admin/policies", {"topic": str(topic.id), "accept_within_minutes": "30",
+                                             "answer_within_hours": "8", "escalate_before_minutes": "60",
+                                             "coordinator": str(gone.id)})
+    assert response.status_code == 400
+    assert session.scalar(select(RoutingPolicy)) is None
+
+
+def test_each_form_on_an_expert_page_saves_its_own_part_and_forgetting_says_nothing(client, auth, session, people):
+    from routing.models import DeclaredExpertise, ExpertStatus
+    from tests.factories import make_topic
+
+    topic = make_topic(session, "permits", "Permits")
+    expert = people["expert"]
+    auth.login(people["admin"].email)
+    saved = auth.post(f"/admin/experts/{expert.id}", {"form": "availability", "a-presence": "away",
+                                                      "a-capacity": "7", "a-csrf_token": auth.csrf_token})
+    assert (saved.status_code, saved.location) == (303, f"/admin/experts/{expert.id}")
+    assert "Saved." in client.get(saved.location).get_data(as_text=True)
+    assert (session.get(ExpertStatus, expert.id).presence, session.get(ExpertStatus, expert.id).capacity) == ("away", 7)
+
+    auth.post(f"/admin/experts/{expert.id}", {"form": "expertise", "x-topic": str(topic.id), "x-level": "2",
+                                              "x-csrf_token": auth.csrf_token})
+    client.get(f"/admin/experts/{expert.id}")  # reads the "Saved." of the declaration
+    forgotten = auth.post(f"/admin/experts/{expert.id}", {"form": "forget", "topic_id": str(topic.id)})
+    assert (forgotten.status_code, forgotten.location) == (303, f"/admin/experts/{expert.id}")
+    assert "Saved." not in client.get(forgotten.location).get_data(as_text=True)
+    session.expire_all()
+    assert session.get(DeclaredExpertise, (expert.id, topic.id)) is None
+
+    unknown = auth.post(f"/admin/experts/{expert.id}", {"form": "promote"})
+    assert unknown.status_code == 200 and "Declared expertise" in unknown.get_data(as_text=True)

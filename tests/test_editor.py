@@ -106,3 +106,39 @@ def test_create_article_from_a_knowledge_gap_starts_with_its_words_and_topic(cli
     page = client.get("/editor/articles/new?title=camper+parking+dyke&topic=parking").get_data(as_text=True)
     assert 'value="camper parking dyke"' in page
     assert '<option selected value="parking">' in page or 'value="parking" selected' in page
+
+
+def test_each_workflow_action_says_what_it_did_and_where_the_editor_goes_next(client, auth, session, people):
+    draft = make_article(session, "Bins at Easter", "Same day.", status="in_review")
+    other = make_article(session, "Bins on holidays", "As usual.", status="in_review")
+    target = make_article(session, "Collection days", "Weekly.")
+    auth.login(people["editor"].email)
+
+    published = auth.post(f"/editor/articles/{draft.id}/publish", {"audience": "internal"})
+    assert (published.status_code, published.location) == (303, f"/editor/articles/{draft.id}")
+    assert "Published (internal)." in client.get(published.location).get_data(as_text=True)
+
+    refused = auth.post(f"/editor/articles/{other.id}/send-back", {"comment": " "})
+    assert (refused.status_code, refused.location) == (303, f"/editor/articles/{other.id}")
+    assert "Say what should change, so the writer knows." in client.get(refused.location).get_data(as_text=True)
+    itself = auth.post(f"/editor/articles/{other.id}/merge", {"target_id": other.id})
+    assert (itself.status_code, itself.location) == (303, f"/editor/articles/{other.id}")
+    assert "An article cannot be merged into itself." in client.get(itself.location).get_data(as_text=True)
+
+    merged = auth.post(f"/editor/articles/{other.id}/merge", {"target_id": target.id})
+    assert (merged.status_code, merged.location) == (303, f"/editor/articles/{target.id}/edit")
+    assert "Merged into “Collection days” as a new revision; check the text." in client.get(
+        merged.location).get_data(as_text=True)
+    session.expire_all()
+    assert [session.get(Article, i).status for i in (draft.id, other.id)] == ["published", "archived"]
+
+
+def test_a_workflow_post_the_table_does_not_know_changes_nothing(client, auth, session, people):
+    draft = make_article(session, "Bins at Easter", "Same day.", status="in_review")
+    auth.login(people["editor"].email)
+    assert auth.post(f"/editor/articles/{draft.id}/archive").status_code == 404
+    assert auth.post(f"/editor/articles/{draft.id}/publish", {"audience": "everyone"}).status_code == 400
+    assert auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": "999999"}).status_code == 404
+    assert auth.post("/editor/articles/999999/publish", {"audience": "public"}).status_code == 404
+    session.expire_all()
+    assert (session.get(Article, draft.id).status, len(session.get(Article, draft.id).revisions)) == ("in_review", 1)

@@ -1,17 +1,19 @@
-from datetime import datetime, time, timedelta
+"""Administration views: people and roles, the expertise map, an expert's availability, routing policies."""
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from app.actions import commit_action
 from app.admin import bp
 from app.admin.forms import AbsenceForm, AvailabilityForm, ExpertiseForm, NewPersonForm, PersonForm, PolicyForm
 from app.auth.session import hash_password
 from app.extensions import db
 from app.web import database_id, now
-from knowledge.models import Topic, User, UserRole
-from knowledge.people import InvalidPerson, create_user, update_person
+from knowledge.models import Topic, User
+from knowledge.people import InvalidPerson, active_experts, create_user, update_person
 from routing.availability import add_absence, set_expert_status
 from routing.errors import RoutingError
 from routing.expertise import declare_expertise, expertise_map, forget_expertise
@@ -29,19 +31,20 @@ def home():
 def new_user():
     form = NewPersonForm()
     if form.validate_on_submit():
-        try:
-            password_hash = hash_password(form.password.data) if form.password.data else None
-            user = create_user(db.session, now(), email=form.email.data, name=form.name.data,
-                               roles=form.roles.data, password_hash=password_hash)
-            user.active = form.active.data
-            db.session.commit()
-        except InvalidPerson as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-        else:
+        user, refusal = commit_action(lambda: _add_person(form), {InvalidPerson: None})
+        if refusal is None:
             flash(f"{user.name} can now sign in as {', '.join(sorted(user.roles)) or 'nobody yet'}.", "success")
             return redirect(url_for("admin.home"))
+        form.email.errors.append(refusal)
     return render_template("admin/user_form.html", form=form, person=None), 400 if form.errors else 200
+
+
+def _add_person(form: NewPersonForm) -> User:
+    password_hash = hash_password(form.password.data) if form.password.data else None
+    user = create_user(db.session, now(), email=form.email.data, name=form.name.data, roles=form.roles.data,
+                       password_hash=password_hash)
+    user.active = form.active.data
+    return user
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -51,15 +54,13 @@ def edit_user(user_id: int):
         abort(404)
     form = PersonForm(obj=person)
     if form.validate_on_submit():
-        try:
-            update_person(db.session, person, name=form.name.data, roles=form.roles.data, active=form.active.data)
-            db.session.commit()
-        except InvalidPerson as error:
-            db.session.rollback()
-            form.roles.errors.append(str(error))
-        else:
+        _, refusal = commit_action(lambda: update_person(db.session, person, name=form.name.data,
+                                                         roles=form.roles.data, active=form.active.data),
+                                   {InvalidPerson: None})
+        if refusal is None:
             flash(f"Saved {person.name}.", "success")
             return redirect(url_for("admin.home"))
+        form.roles.errors.append(refusal)
     return render_template("admin/user_form.html", form=form, person=person), 400 if form.errors else 200
 
 
@@ -74,6 +75,22 @@ def experts():
     return render_template("admin/experts.html", profiles=expertise_map(db.session, now()))
 
 
+# What a POST to an expert's page may do: its `form` field names one. The first three come with the
+# page's form of that name (validated first); "forget" is a one-button form and reads the raw fields.
+EXPERT_ACTIONS = {
+    "expertise": lambda person, form: declare_expertise(db.session, person.id, int(form.topic.data),
+                                                        int(form.level.data)),
+    "availability": lambda person, form: set_expert_status(db.session, person.id, capacity=form.capacity.data,
+                                                           presence=form.presence.data),
+    "absence": lambda person, form: add_absence(db.session, person.id, **_whole_days(form.starts.data,
+                                                                                     form.ends.data),
+                                                reason=form.reason.data or ""),
+    "forget": lambda person, form: forget_expertise(db.session, person.id,
+                                                    form.get("topic_id", type=database_id) or 0),
+}
+EXPERT_DONE = {"expertise": "Saved.", "availability": "Saved.", "absence": "Saved."}  # "forget" says nothing
+
+
 @bp.route("/experts/<int:user_id>", methods=["GET", "POST"])
 def expert(user_id: int):
     person = db.session.get(User, user_id)
@@ -84,19 +101,15 @@ def expert(user_id: int):
              "absence": AbsenceForm(prefix="b")}
     forms["expertise"].topic.choices = _topic_choices()
     which = request.form.get("form")
-    if which in forms and forms[which].validate_on_submit():
-        try:
-            _save_expert_form(which, forms[which], person)
-            db.session.commit()
-            flash("Saved.", "success")
+    form = forms.get(which)
+    if which in EXPERT_ACTIONS and (form is None or form.validate_on_submit()):
+        filled_in = request.form if form is None else form
+        _, refusal = commit_action(lambda: EXPERT_ACTIONS[which](person, filled_in), {RoutingError: None})
+        if refusal is None:
+            if which in EXPERT_DONE:
+                flash(EXPERT_DONE[which], "success")
             return redirect(url_for("admin.expert", user_id=user_id), 303)
-        except RoutingError as error:
-            db.session.rollback()
-            forms[which].form_errors.append(str(error))
-    if which == "forget":
-        forget_expertise(db.session, user_id, request.form.get("topic_id", type=database_id) or 0)
-        db.session.commit()
-        return redirect(url_for("admin.expert", user_id=user_id), 303)
+        form.form_errors.append(refusal)
     absences = db.session.scalars(select(Absence).where(Absence.user_id == user_id, Absence.ends_at > now())
                                   .order_by(Absence.starts_at)).all()
     declared = db.session.scalars(select(DeclaredExpertise).where(DeclaredExpertise.user_id == user_id)).all()
@@ -105,24 +118,19 @@ def expert(user_id: int):
                            declared=declared), status_code
 
 
-def _save_expert_form(which: str, form, person: User) -> None:
-    if which == "expertise":
-        declare_expertise(db.session, person.id, int(form.topic.data), int(form.level.data))
-    elif which == "availability":
-        set_expert_status(db.session, person.id, capacity=form.capacity.data, presence=form.presence.data)
-    else:
-        zone = ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
-        starts = datetime.combine(form.starts.data, time.min, zone)
-        ends = datetime.combine(form.ends.data + timedelta(days=1), time.min, zone)
-        add_absence(db.session, person.id, starts_at=starts, ends_at=ends, reason=form.reason.data or "")
+def _whole_days(first: date, last: date) -> dict[str, datetime]:
+    """An absence from the start of `first` to the end of `last`, in the organisation's time zone."""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
+    return {"starts_at": datetime.combine(first, time.min, zone),
+            "ends_at": datetime.combine(last + timedelta(days=1), time.min, zone)}
 
 
 @bp.route("/policies", methods=["GET", "POST"])
 def policies():
     form = PolicyForm()
     form.topic.choices = [SelectChoice("", "Organisation default")] + _topic_choices()
-    experts = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "expert").order_by(User.name))
-    form.coordinator.choices = [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.name) for u in experts]
+    form.coordinator.choices = [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.name)
+                                                          for u in active_experts(db.session)]
     if form.validate_on_submit():
         set_policy(db.session, topic_id=int(form.topic.data) if form.topic.data else None,
                    accept_within_minutes=form.accept_within_minutes.data,

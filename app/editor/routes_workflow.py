@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from app.actions import commit_action
 from app.editor import bp
 from app.extensions import db
 from app.web import database_id, now
@@ -21,31 +22,39 @@ def capture(question_id: int):
     return redirect(url_for("editor.article", article_id=article.id), 303)
 
 
+# What a POST to /articles/<id>/<action> may do; each returns the article the editor goes on with.
+ACTIONS = {
+    "publish": lambda article, form: publish(db.session, now(), article, editor_id=current_user.id,
+                                             audience=_audience(form)),
+    "send-back": lambda article, form: send_back(db.session, now(), article, editor_id=current_user.id,
+                                                 comment=form.get("comment", "")),
+    "merge": lambda article, form: merge_into(db.session, now(), article, _merge_target(form),
+                                              editor_id=current_user.id),
+}
+DONE = {"publish": "Published ({article.audience}).", "send-back": "Sent back to draft with your comment.",
+        "merge": "Merged into “{article.title}” as a new revision; check the text."}
+GOES_ON_TO = {"merge": "editor.edit_article"}  # a merged text wants checking; the rest: the article's page
+
+
 @bp.route("/articles/<int:article_id>/<action>", methods=["POST"])
 def workflow(article_id: int, action: str):
+    if action not in ACTIONS:
+        abort(404)
     article = db.session.get(Article, article_id) or abort(404)
-    try:
-        if action == "publish":
-            audience = request.form.get("audience", "public")
-            if audience not in AUDIENCES:
-                abort(400, "Choose public or internal.")
-            publish(db.session, now(), article, editor_id=current_user.id, audience=audience)
-            message = f"Published ({audience})."
-        elif action == "send-back":
-            send_back(db.session, now(), article, editor_id=current_user.id, comment=request.form.get("comment", ""))
-            message = "Sent back to draft with your comment."
-        elif action == "merge":
-            target = db.session.get(Article, request.form.get("target_id", type=database_id) or 0) or abort(404)
-            merge_into(db.session, now(), article, target, editor_id=current_user.id)
-            db.session.commit()
-            flash(f"Merged into “{target.title}” as a new revision; check the text.", "success")
-            return redirect(url_for("editor.edit_article", article_id=target.id), 303)
-        else:
-            abort(404)
-        db.session.commit()
-    except InvalidArticle as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    else:
-        flash(message, "success")
-    return redirect(url_for("editor.article", article_id=article_id), 303)
+    changed, refusal = commit_action(lambda: ACTIONS[action](article, request.form), {InvalidArticle: None})
+    if refusal is not None:
+        flash(refusal, "danger")
+        return redirect(url_for("editor.article", article_id=article_id), 303)
+    flash(DONE[action].format(article=changed), "success")
+    return redirect(url_for(GOES_ON_TO.get(action, "editor.article"), article_id=changed.id), 303)
+
+
+def _audience(form) -> str:
+    audience = form.get("audience", "public")
+    if audience not in AUDIENCES:
+        abort(400, "Choose public or internal.")
+    return audience
+
+
+def _merge_target(form) -> Article:
+    return db.session.get(Article, form.get("target_id", type=database_id) or 0) or abort(404)

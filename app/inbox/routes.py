@@ -1,13 +1,15 @@
+"""The expert's inbox: their open questions, and what they may do with one (`ACTIONS`)."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.actions import commit_action
 from app.extensions import db
 from app.inbox import bp
 from app.search import search_service
 from app.web import database_id, now
-from knowledge.models import User, UserRole
+from knowledge.models import User
+from knowledge.people import active_experts, is_active_expert
 from routing.customers import other_questions_of_customer
 from routing.errors import RoutingError
 from routing.questions import accept_question, answer_question, forward_question, request_customer_info
@@ -26,6 +28,9 @@ ACTIONS = {
 }
 DONE = {"accept": "Accepted: it is yours now.", "answer": "Answer sent.", "forward": "Forwarded.",
         "ask": "Question to the customer sent; the clock is paused until they reply."}
+LEAVES_THE_INBOX = ("answer", "forward")  # after these the question is no longer this expert's to work on
+REFUSALS = {RoutingError: None,
+            StaleDataError: "Someone else acted on this question at the same moment; here is what it looks like now."}
 
 
 @bp.route("/")
@@ -37,8 +42,7 @@ def home():
 def question(reference: str):
     found = question_by_reference(db.session, reference) or abort(404)
     articles, previous = similar_for(search_service(), found)
-    colleagues = db.session.scalars(select(User).join(UserRole).where(
-        UserRole.role == "expert", User.active.is_(True), User.id != current_user.id).order_by(User.name)).all()
+    colleagues = active_experts(db.session, except_ids=[current_user.id])
     return render_template("inbox/question.html", question=found, articles=articles, previous=previous,
                            colleagues=colleagues, customer_questions=other_questions_of_customer(db.session, found),
                            now=now())
@@ -52,24 +56,18 @@ def act(reference: str, action: str):
     if found.owner_id != current_user.id:
         flash("This question is with a colleague now; only its owner can act on it.", "danger")
         return redirect(url_for("inbox.question", reference=reference), 303)
-    try:
-        ACTIONS[action](found, request.form)
-        db.session.commit()
-    except RoutingError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for("inbox.question", reference=reference), 303)
-    except StaleDataError:
-        db.session.rollback()
-        flash("Someone else acted on this question at the same moment; here is what it looks like now.", "danger")
+    _, refusal = commit_action(lambda: ACTIONS[action](found, request.form), REFUSALS)
+    if refusal is not None:
+        flash(refusal, "danger")
         return redirect(url_for("inbox.question", reference=reference), 303)
     flash(DONE[action], "success")
-    target = "inbox.home" if action in ("answer", "forward") else "inbox.question"
-    return redirect(url_for(target, reference=reference) if target == "inbox.question" else url_for(target), 303)
+    if action in LEAVES_THE_INBOX:
+        return redirect(url_for("inbox.home"), 303)
+    return redirect(url_for("inbox.question", reference=reference), 303)
 
 
 def _colleague(user_id: int | None) -> int:
     user = db.session.get(User, user_id or 0)
-    if user is None or not user.active or not user.has_role("expert"):
+    if not is_active_expert(user):
         raise RoutingError("Choose a colleague to forward to.")
     return user.id
