@@ -14,10 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from knowledge.models import User, UserRole
+from knowledge.models import User
+from knowledge.people import active_experts
 from routing.analytics.cohort import Filters, epoch, epoch_seconds, topic_and_channel, user_names
 from routing.analytics.report import Bars, Lines, Report, Table
 from routing.models import ExpertStatus, Ownership, QuestionFacts
@@ -78,16 +79,11 @@ def expert_load(session: Session, filters: Filters, now: datetime) -> Load:
             changes[owner][first] += 1
             changes[owner][past] -= 1
 
-    experts = dict(session.execute(
-        select(User.id, func.coalesce(ExpertStatus.capacity, DEFAULT_CAPACITY))
-        .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "expert"))
-        .outerjoin(ExpertStatus, ExpertStatus.user_id == User.id)
-        .where(User.active.is_(True))).all())
+    # Every active expert, and whoever else owned a question in the period (since left, or not an expert).
+    experts = _capacities(session, [expert.id for expert in active_experts(session)])
     owners_only = set(changes) - set(experts)
     if owners_only:
-        experts.update(session.execute(
-            select(User.id, func.coalesce(ExpertStatus.capacity, DEFAULT_CAPACITY))
-            .outerjoin(ExpertStatus, ExpertStatus.user_id == User.id).where(User.id.in_(owners_only))).all())
+        experts.update(_capacities(session, owners_only))
     names = user_names(session, experts)
     loads = []
     for user_id, capacity in experts.items():
@@ -126,3 +122,10 @@ REPORT = Report(
         Table("expert-load", ("expert", "capacity", "day", "open_questions"),
               lambda f: ((e.name, e.capacity, day, n) for e in f.experts for day, n in zip(f.days, e.daily))),
     ))
+
+
+def _capacities(session: Session, user_ids) -> dict[int, int]:
+    """How many open questions each of these people can hold (the default where none was set)."""
+    return dict(session.execute(
+        select(User.id, func.coalesce(ExpertStatus.capacity, DEFAULT_CAPACITY))
+        .outerjoin(ExpertStatus, ExpertStatus.user_id == User.id).where(User.id.in_(list(user_ids)))).all())
