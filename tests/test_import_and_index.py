@@ -79,16 +79,16 @@ def _article(i: int, revision: int = 0) -> Document:
                     "public", "en")
 
 
-def _rewrite_articles_until(path: str, seconds: float) -> None:
+def _rewrite_articles_until(path: str, seconds: float, commits) -> None:
     """Another worker saving answers: one commit per edit, so Whoosh merges segments and deletes their files."""
     import random
     import time
 
     index = FullTextIndex(path)
-    end, revision = time.monotonic() + seconds, 0
+    end = time.monotonic() + seconds
     while time.monotonic() < end:
-        revision += 1
-        index.write([_article(random.randrange(ARTICLES), revision)])
+        index.write([_article(random.randrange(ARTICLES), commits.value + 1)])
+        commits.value += 1
     index.close()
 
 
@@ -110,8 +110,9 @@ def test_snippets_stay_readable_while_other_threads_and_processes_commit_and_mer
     for first in range(0, ARTICLES, 10):  # many small segments, as a live index has
         index.write([_article(i) for i in range(first, first + 10)])
     seconds = 8.0
-    other_process = multiprocessing.get_context("spawn").Process(target=_rewrite_articles_until,
-                                                                 args=(path, seconds))
+    spawn = multiprocessing.get_context("spawn")
+    other_commits = spawn.Value("i", 0)
+    other_process = spawn.Process(target=_rewrite_articles_until, args=(path, seconds, other_commits))
     other_process.start()
     stop = time.monotonic() + seconds
     errors, snippets, edits = [], [], []
@@ -142,7 +143,8 @@ def test_snippets_stay_readable_while_other_threads_and_processes_commit_and_mer
     other_process.join(60)
     assert other_process.exitcode == 0
     assert errors == []
-    assert len(snippets) > 1000 and len(edits) > 50
+    # Both writers really wrote while the readers read (a loaded machine manages fewer; a dozen each suffice).
+    assert len(snippets) > 500 and len(edits) >= 10 and other_commits.value >= 10
     assert all("<mark>Permit</mark>" in s for s in snippets), "a snippet was read from the wrong place"
 
 
