@@ -1,7 +1,7 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -9,14 +9,14 @@ from app.admin import bp
 from app.admin.forms import AbsenceForm, AvailabilityForm, ExpertiseForm, NewPersonForm, PersonForm, PolicyForm
 from app.auth.session import hash_password
 from app.extensions import db
-from app.web import database_id, now
+from app.web import database_id, local_timezone, now
 from knowledge.models import Topic, User, UserRole
 from knowledge.people import InvalidPerson, create_user, update_person
 from routing.availability import add_absence, set_expert_status
 from routing.errors import RoutingError
 from routing.expertise import declare_expertise, expertise_map, forget_expertise
 from routing.models import Absence, DeclaredExpertise, ExpertStatus, RoutingPolicy
-from routing.sla import DEFAULT_TIMEZONE, set_policy
+from routing.sla import set_policy
 
 
 @bp.route("/")
@@ -111,7 +111,7 @@ def _save_expert_form(which: str, form, person: User) -> None:
     elif which == "availability":
         set_expert_status(db.session, person.id, capacity=form.capacity.data, presence=form.presence.data)
     else:
-        zone = ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
+        zone = ZoneInfo(local_timezone())
         starts = datetime.combine(form.starts.data, time.min, zone)
         ends = datetime.combine(form.ends.data + timedelta(days=1), time.min, zone)
         add_absence(db.session, person.id, starts_at=starts, ends_at=ends, reason=form.reason.data or "")
