@@ -29,6 +29,7 @@ def register(engine: Engine) -> None:
     knowledge_session_hooks.register(engine)
     # Every change to a question is logged for the search indexes, whichever process makes it:
     # answered questions are searchable as "previously answered", reopened ones drop out again.
+    # (knowledge's table of documents is one per process; it only matters where the change log is installed.)
     track(Question, lambda question: f"question:{question.id}",
           ("text", "answer", "status", "language", "topic_id"))
     _PROCESS_MEMORY.install_on(engine)
