@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from app import config as settings
 from app.extensions import csrf, db, login_manager, migrate
+from routing import session_hooks
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -29,6 +30,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.check(app.config)
 
     _bind_database(app)
+    with app.app_context():
+        # Every session on the app's database, db.session or a plain Session(db.engine), logs changed
+        # documents for the search index and keeps the analytics facts in step with the events.
+        session_hooks.register(db.engine)
     login_manager.init_app(app)
     csrf.init_app(app)
 

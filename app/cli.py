@@ -1,4 +1,8 @@
-"""Command-line tasks: `flask --app app users create …`, `flask --app app demo load`."""
+"""Command-line tasks: `flask --app app users create …`, `flask --app app demo load`.
+
+They run in the app (`flask --app app`), so they read the app's clock (`app.web.now`, CLOCK in tests) and
+write through the engine the factory registered the session hooks on, like every request.
+"""
 from __future__ import annotations
 
 import click
@@ -8,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.session import hash_password
 from app.extensions import db
-from knowledge.base import utcnow
+from app.web import now
 from knowledge.models import ROLES
 from knowledge.people import InvalidPerson, create_user
 
@@ -27,7 +31,7 @@ demo_cli = AppGroup("demo", help="Demo data of a fictional municipality.")
 def create_user_command(email: str, name: str | None, roles: tuple[str, ...], password: str) -> None:
     """Create a person who can sign in, e.g. the first admin."""
     try:
-        user = create_user(db.session, utcnow(), email=email, name=name or email.split("@")[0],
+        user = create_user(db.session, now(), email=email, name=name or email.split("@")[0],
                            roles=roles, password_hash=hash_password(password))
     except (InvalidPerson, ValueError) as error:
         raise click.ClickException(str(error)) from error
@@ -59,7 +63,7 @@ def load_demo_command(if_empty: bool) -> None:
     if if_empty and not database_is_empty(db.session):
         click.echo("The database already has data; demo not loaded.")
         return
-    summary = load_demo(db.session, utcnow(), password=_demo_password())
+    summary = load_demo(db.session, now(), password=_demo_password())
     db.session.commit()
     click.echo(summary)
 
@@ -95,7 +99,7 @@ def import_command(file) -> None:
 
     lines = file.readlines()
     with click.progressbar(length=len(lines), label="Importing") as bar:
-        report = import_articles(db.session, utcnow(), lines, progress=lambda n: bar.update(n - bar.pos))
+        report = import_articles(db.session, now(), lines, progress=lambda n: bar.update(n - bar.pos))
     for number, message in report.errors:
         click.echo(f"line {number}: {message}", err=True)
     click.echo(f"Imported {report.imported} articles; skipped {len(report.errors)} invalid lines.")

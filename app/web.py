@@ -48,13 +48,18 @@ def now() -> datetime:
     return current_app.config.get("CLOCK", utcnow)()
 
 
+def local_timezone() -> str:
+    """The organisation's IANA zone (config TIMEZONE): opening hours, periods and times people read are in it."""
+    return current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE)
+
+
 def business_hours() -> BusinessHours:
     """Opening hours that promises are counted in: BUSINESS_HOURS = {"mon": ("08:30", "17:00"), …}."""
     configured = current_app.config.get("BUSINESS_HOURS")
     if not configured:
-        return BusinessHours(DEFAULT_BUSINESS_HOURS, current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
+        return BusinessHours(DEFAULT_BUSINESS_HOURS, local_timezone())
     week = {day: (time.fromisoformat(a), time.fromisoformat(b)) for day, (a, b) in configured.items()}
-    return BusinessHours(week, current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
+    return BusinessHours(week, local_timezone())
 
 
 def staff_role(preferred: str | None = None) -> str:
@@ -85,7 +90,7 @@ def local_time(moment: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
     """A stored UTC time as people here read it."""
     if moment is None:
         return "—"
-    return moment.astimezone(ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))).strftime(fmt)
+    return moment.astimezone(ZoneInfo(local_timezone())).strftime(fmt)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -51,11 +51,13 @@ def build_history(path: str, questions: int, events_wanted: int) -> dict:
     from knowledge.base import Base
     from knowledge.models import Article, Topic, User, UserRole, article_topics
     from routing.models import Event, ExpertStatus, Question, SearchLog
+    from routing.session_hooks import register as register_session_hooks
 
     rng = random.Random(SEED)
     started = time.perf_counter()
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
+    register_session_hooks(engine)  # what the app's engine has (the bulk inserts below are Core: no flush)
     t0 = NOW - timedelta(days=DAYS)
 
     topics = [{"id": 1, "slug": "municipality", "name": "Municipality", "parent_id": None, "review_days": 180}]

@@ -106,6 +106,8 @@ def build_service(name: str, documents: list[Document], directory: str) -> Searc
     CACHE.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{CACHE / f'eval-{name}.db'}")
     Base.metadata.create_all(engine)
+    from knowledge.session_hooks import register as register_session_hooks
+    register_session_hooks(engine)  # the change log, as on the app's engine
     with Session(engine) as session:
         service.rebuild(session)
     return service

@@ -7,7 +7,7 @@ index and applies the log from where it stopped: the database stays the only tru
 from __future__ import annotations
 
 from collections.abc import Callable
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
 from knowledge.base import utcnow
@@ -44,7 +44,6 @@ def latest_change_id(session: Session) -> int:
     return session.scalar(select(IndexChange.id).order_by(IndexChange.id.desc()).limit(1)) or 0
 
 
-@event.listens_for(Session, "after_flush")
 def _log_changed_documents(session: Session, flush_context) -> None:
     keys = set()
     for obj in (*session.new, *session.deleted, *session.dirty):
@@ -67,13 +66,16 @@ def _indexed_change(obj, indexed: tuple[str, ...]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in indexed)
 
 
-@event.listens_for(Session, "after_commit")
 def _wake_indexers(session: Session) -> None:
     if session.info.pop(PENDING, False):
         for listener in _after_commit_listeners:
             listener()
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_pending(session: Session) -> None:
     session.info.pop(PENDING, None)
+
+
+# Installed on an engine's sessions by knowledge.session_hooks.register, never at import.
+SESSION_LISTENERS = {"after_flush": _log_changed_documents, "after_commit": _wake_indexers,
+                     "after_rollback": _forget_pending}

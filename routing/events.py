@@ -3,8 +3,9 @@ derived from it.
 
 Analytics must not walk 500,000 events per page, so each flush that adds question events (or changes a
 question) recomputes those questions' derived rows (QuestionFacts, StepWait, Ownership) from their
-events and the question row, in the same transaction: the facts can never say something the events do
-not, and a question has only a handful of events, so recomputing beats patching. `rebuild_question_facts` does the
+events and the question row, in the same transaction (on an engine registered with
+routing.session_hooks.register): the facts can never say something the events do not, and a question
+has only a handful of events, so recomputing beats patching. `rebuild_question_facts` does the
 same for every question (after a bulk import, or to prove the live rows right). Nothing here updates
 or deletes an event.
 """
@@ -16,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from routing.models import EVENT_KINDS, Event, Ownership, Question, QuestionFacts, StepWait
@@ -48,7 +49,6 @@ def record_event(session: Session, now: datetime, kind: str, *, question: Questi
     return ev
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_event_changes(session: Session, flush_context, instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, Event) and session.is_modified(obj):
@@ -58,7 +58,6 @@ def _refuse_event_changes(session: Session, flush_context, instances) -> None:
             raise AppendOnlyViolation("events are never deleted")
 
 
-@event.listens_for(Session, "after_flush")
 def _keep_facts_in_step(session: Session, flush_context) -> None:
     touched = {obj.question_id for obj in session.new
                if isinstance(obj, Event) and obj.question_id is not None and obj.kind in FACT_KINDS}
@@ -67,6 +66,10 @@ def _keep_facts_in_step(session: Session, flush_context) -> None:
                 if isinstance(obj, Question) and obj.id is not None and obj not in session.deleted}
     if touched:
         _recompute(session, sorted(touched))
+
+
+# Installed on an engine's sessions by routing.session_hooks.register, never at import.
+SESSION_LISTENERS = {"before_flush": _refuse_event_changes, "after_flush": _keep_facts_in_step}
 
 
 def rebuild_question_facts(session: Session, question_ids: Iterable[int] | None = None) -> int:

@@ -1,6 +1,7 @@
 """Tables of the routing floor: questions, their process memory, expertise and availability.
 
-`Event` is append-only: the ORM refuses to update or delete one (see routing.events).
+`Event` is append-only: the ORM refuses to update or delete one (routing.events, installed by
+routing.session_hooks.register).
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knowledge.base import Base, UTCDateTime
-from knowledge.changes import track
 from knowledge.models import Article, Topic, User
 
 CHANNELS = ("phone", "desk", "web", "email", "api")
@@ -260,12 +260,6 @@ class SearchLog(Base):
     opened_kind: Mapped[str | None] = mapped_column(String(10))
     opened_id: Mapped[int | None] = mapped_column(Integer)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
-
-
-# Every change to a question is logged for the search indexes, whichever process makes it:
-# answered questions are searchable as "previously answered", reopened ones drop out again.
-track(Question, lambda question: f"question:{question.id}",
-      ("text", "answer", "status", "language", "topic_id"))
 
 
 class Notification(Base):

@@ -31,3 +31,10 @@ def test_users_create_refuses_an_unknown_role(runner, session):
                                  "--password", "a long password 1"])
     assert result.exit_code == 2
     assert session.scalars(select(User)).all() == []
+
+
+def test_commands_read_the_apps_clock_like_every_request(runner, session, clock):
+    result = runner.invoke(args=["users", "create", "--email", "early@example.org", "--role", "agent",
+                                 "--password", "a long password 1"])
+    assert result.exit_code == 0, result.output
+    assert find_user_by_email(session, "early@example.org").created_at == clock.now

@@ -146,6 +146,8 @@ def test_a_process_sees_articles_that_another_process_wrote_to_the_shared_index(
     """Two workers share one index folder: the one that did not write a change must still find it."""
     engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     Base.metadata.create_all(engine)
+    from knowledge.session_hooks import register as register_session_hooks
+    register_session_hooks(engine)  # the change log both services follow, as on the app's engine
     embedders = {"en": HashingEmbedder(), "nl": HashingEmbedder()}
     folder = str(tmp_path / "index")
     with Session(engine) as session:

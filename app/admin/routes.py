@@ -2,7 +2,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -11,14 +11,14 @@ from app.admin import bp
 from app.admin.forms import AbsenceForm, AvailabilityForm, ExpertiseForm, NewPersonForm, PersonForm, PolicyForm
 from app.auth.session import hash_password
 from app.extensions import db
-from app.web import database_id, now
+from app.web import database_id, local_timezone, now
 from knowledge.models import Topic, User
 from knowledge.people import InvalidPerson, active_experts, create_user, update_person
 from routing.availability import add_absence, set_expert_status
 from routing.errors import RoutingError
 from routing.expertise import declare_expertise, expertise_map, forget_expertise
 from routing.models import Absence, DeclaredExpertise, ExpertStatus, RoutingPolicy
-from routing.sla import DEFAULT_TIMEZONE, set_policy
+from routing.sla import set_policy
 
 
 @bp.route("/")
@@ -120,7 +120,7 @@ def expert(user_id: int):
 
 def _whole_days(first: date, last: date) -> dict[str, datetime]:
     """An absence from the start of `first` to the end of `last`, in the organisation's time zone."""
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE))
+    zone = ZoneInfo(local_timezone())
     return {"starts_at": datetime.combine(first, time.min, zone),
             "ends_at": datetime.combine(last + timedelta(days=1), time.min, zone)}
 

@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context, url_for
+from flask import Response, abort, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
 
 from app.analytics import bp
 from app.analytics.charts import draw, duration, percent, route_diagram
 from app.extensions import db
-from app.web import now
+from app.web import local_timezone, now
 from knowledge.models import Topic
 from routing.analytics import (
     EVENT_LOG_COLUMNS,
@@ -35,7 +35,6 @@ from routing.analytics import (
     question_timeline,
 )
 from routing.models import CHANNELS
-from routing.sla import DEFAULT_TIMEZONE
 from routing.worklists import question_by_reference
 
 DEFAULT_WEEKS = 12
@@ -54,13 +53,9 @@ TABLES = {table.name: (report, table) for _, _, report in PAGES for table in rep
 
 # --- filters ---------------------------------------------------------------------------------------------
 
-def _timezone() -> str:
-    return current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE)
-
-
 def _filters() -> Filters:
     """?from=YYYY-MM-DD&to=YYYY-MM-DD&topic=<slug>&channel=<channel>; the last 12 weeks by default."""
-    args, zone = request.args, _timezone()
+    args, zone = request.args, local_timezone()
     today = now().astimezone(ZoneInfo(zone)).date()
     default = Period.last_weeks(today, DEFAULT_WEEKS, zone)
     try:
