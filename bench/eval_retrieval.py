@@ -40,9 +40,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 import knowledge.models  # noqa: E402,F401  (registers the tables)
 from knowledge.base import Base  # noqa: E402
-from knowledge.documents import Document  # noqa: E402
-from knowledge.embeddings import E5Embedder, MiniLMEmbedder  # noqa: E402
-from knowledge.search import CANDIDATES, SearchService  # noqa: E402
+from knowledge.search import CANDIDATES, Document, E5Embedder, MiniLMEmbedder, SearchService  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = ROOT / "bench" / ".cache"

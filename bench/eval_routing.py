@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from knowledge.embeddings import MiniLMEmbedder  # noqa: E402
+from knowledge.search import MiniLMEmbedder  # noqa: E402
 from routing.expertise import PastAnswer, expertise_scores  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "stackexchange-quantumcomputing-2018"  # ../shared beside the clone

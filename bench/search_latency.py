@@ -524,7 +524,7 @@ def index_state(articles: int) -> dict:
     """Does the cached index still fit the product code? (No side effects: nothing is opened for writing.)"""
     import sqlite3
 
-    import knowledge.fulltext as fulltext_module
+    import knowledge.search.fulltext as fulltext_module  # white-box: the schema version it wants
     from whoosh import index as whoosh_index
 
     folder = cache_dir(articles)
@@ -555,9 +555,8 @@ def fill_missing_vectors(service, session) -> dict[str, int]:
     import numpy as np
     from sqlalchemy import insert, select
 
-    from knowledge.documents import ArticleSource
     from knowledge.models import DocumentVector
-    from knowledge.vectors import stored_model
+    from knowledge.search import ArticleSource, stored_model
 
     rng = random.Random(SEED)
     source = ArticleSource()
@@ -601,7 +600,7 @@ def relabel_old_vectors(service, session) -> dict[str, int]:
     from sqlalchemy import text
 
     try:
-        from knowledge.vectors import stored_model
+        from knowledge.search import stored_model
     except ImportError:
         return {}
     done = {}
@@ -796,7 +795,7 @@ def ensure_built(articles: int) -> tuple[dict, bool]:
 # ---------------------------------------------------------------------------------------------
 
 def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: list[tuple[str, str]]) -> dict:
-    import knowledge.search as search_module
+    import knowledge.search.service as search_module  # white-box: phases are timed by wrapping its functions
     from sqlalchemy.orm import Session
 
     from app import create_app
@@ -838,7 +837,7 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
         service._hit = timer.wrap("build_hits", service._hit)
         original_fuse = search_module.fuse
         search_module.fuse = timer.wrap("fuse", original_fuse)
-        from knowledge.fulltext import clean_query
+        from knowledge.search import clean_query
 
         totals, phases, by_kind, hit_counts = [], {}, {}, []
         cpu_totals, cpu_phases = [], {}

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knowledge.base import Base, UTCDateTime
-from knowledge.changes import track
+from knowledge.search import track
 from knowledge.models import Article, Topic, User
 
 CHANNELS = ("phone", "desk", "web", "email", "api")

@@ -11,8 +11,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from knowledge.fulltext import without_control_characters
-from knowledge.search import SearchHit, SearchService
+from knowledge.search import SearchHit, SearchService, without_control_characters
 from routing.models import SearchLog
 
 MAX_QUERY_CHARS = 500

@@ -30,7 +30,7 @@ from whoosh.index import LockError
 from whoosh.scoring import BM25F
 from whoosh.util.filelock import try_for
 
-from knowledge.documents import Document
+from knowledge.search.documents import Document
 
 log = logging.getLogger(__name__)
 

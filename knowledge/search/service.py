@@ -22,12 +22,12 @@ from datetime import date
 import numpy as np
 from sqlalchemy.orm import Session
 
-from knowledge.changes import changes_after, latest_change_id, on_commit
-from knowledge.documents import Document, DocumentSource, split_key
-from knowledge.embeddings import Embedder
-from knowledge.fulltext import MAX_QUERY_CHARS, FullTextIndex, clean_query, without_control_characters
-from knowledge.keywords import KeywordHit, KeywordIndex
-from knowledge.vectors import VectorSpace, embed_and_store, forget_vectors, load_vectors
+from knowledge.search.changes import changes_after, latest_change_id, on_commit
+from knowledge.search.documents import Document, DocumentSource, split_key
+from knowledge.search.embeddings import Embedder
+from knowledge.search.fulltext import MAX_QUERY_CHARS, FullTextIndex, clean_query, without_control_characters
+from knowledge.search.keywords import KeywordHit, KeywordIndex
+from knowledge.search.vectors import VectorSpace, embed_and_store, forget_vectors, load_vectors
 
 log = logging.getLogger(__name__)
 

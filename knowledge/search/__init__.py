@@ -1,0 +1,56 @@
+"""Search over articles and answered questions: the one entry for every floor above.
+
+Callers import from `knowledge.search` only, never from its modules: what is not listed in
+`__all__` may change without notice. Inside, the package has these parts:
+
+- `documents`  what the indexes hold (`Document`), and where documents come from (`DocumentSource`)
+- `changes`    the change log in the database that every replica follows
+- `fulltext`   the Whoosh index on disk: analysis, postings, snippets
+- `keywords`   BM25F ranking in memory over Whoosh's postings
+- `embeddings` text → vectors (`Embedder` and its backends, a deterministic double for tests)
+- `vectors`    document vectors: stored in the database, served from memory
+- `service`    `SearchService`, one process's search (built by the web layer, passed down to `routing/`)
+
+This package never imports `routing/`, `app/` or Flask: answered questions reach it as documents
+through a `DocumentSource` the web layer registers.
+"""
+from knowledge.search.changes import track
+from knowledge.search.documents import ArticleSource, Document, DocumentSource
+from knowledge.search.embeddings import E5Embedder, Embedder, HashingEmbedder, MiniLMEmbedder, embedder_named
+from knowledge.search.fulltext import (
+    FIELD_BOOSTS, MAX_QUERY_CHARS, FullTextIndex, clean_query, without_control_characters,
+)
+from knowledge.search.keywords import KeywordIndex
+from knowledge.search.service import CANDIDATES, SearchHit, SearchService
+from knowledge.search.vectors import VectorSpace, document_vectors, embed_and_store, load_vectors, stored_model
+
+__all__ = [
+    # searching
+    "SearchService",
+    "SearchHit",
+    "CANDIDATES",
+    # what a person typed, made safe
+    "MAX_QUERY_CHARS",
+    "clean_query",
+    "without_control_characters",
+    # documents and the change log
+    "Document",
+    "DocumentSource",
+    "ArticleSource",
+    "track",
+    # embedders
+    "Embedder",
+    "MiniLMEmbedder",
+    "E5Embedder",
+    "HashingEmbedder",
+    "embedder_named",
+    # the index parts, for tests and benchmarks that build or inspect them directly
+    "FullTextIndex",
+    "FIELD_BOOSTS",
+    "KeywordIndex",
+    "VectorSpace",
+    "document_vectors",
+    "embed_and_store",
+    "load_vectors",
+    "stored_model",
+]
