@@ -115,7 +115,7 @@ def rankings(service: SearchService, query: str) -> dict[str, list[int]]:
     dense: list[tuple[float, int]] = []
     for space in service.spaces.values():
         if len(space):
-            keys, scores, _ = space.nearest(service._query_vector(space.embedder, query), public_only=False,
+            keys, scores, _ = space.nearest(service.query._query_vector(space.embedder, query), public_only=False,
                                             kinds=("article",), k=DEPTH)
             dense.extend((float(s), int(k.split(":")[1])) for k, s in zip(keys, scores))
     return {"product": product, "bm25": bm25, "dense": [i for _, i in sorted(dense, reverse=True)[:DEPTH]]}

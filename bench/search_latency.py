@@ -795,7 +795,7 @@ def ensure_built(articles: int) -> tuple[dict, bool]:
 # ---------------------------------------------------------------------------------------------
 
 def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: list[tuple[str, str]]) -> dict:
-    import knowledge.search.service as search_module  # white-box: phases are timed by wrapping its functions
+    import knowledge.search.query as search_module  # white-box: phases are timed by wrapping its functions
     from sqlalchemy.orm import Session
 
     from app import create_app
@@ -834,7 +834,7 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
             space.nearest = timer.wrap(f"nearest_{space.embedder.name}", space.nearest)
             space.embedder.embed_queries = timer.wrap(f"embed_query_{space.embedder.name}",
                                                       space.embedder.embed_queries)
-        service._hit = timer.wrap("build_hits", service._hit)
+        service.query._hit = timer.wrap("build_hits", service.query._hit)
         original_fuse = search_module.fuse
         search_module.fuse = timer.wrap("fuse", original_fuse)
         from knowledge.search import clean_query
@@ -845,7 +845,7 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
         guess = getattr(search_module, "guess_language", None)
         guessed: dict[str, int] = {}
         try:
-            service._query_vectors.clear()
+            service.query._query_vectors.clear()
             load_start = loadavg()
             for kind, q in queries:
                 timer.current, timer.current_cpu = {}, {}

@@ -9,7 +9,10 @@ Callers import from `knowledge.search` only, never from its modules: what is not
 - `keywords`   BM25F ranking in memory over Whoosh's postings
 - `embeddings` text → vectors (`Embedder` and its backends, a deterministic double for tests)
 - `vectors`    document vectors: stored in the database, served from memory
-- `service`    `SearchService`, one process's search (built by the web layer, passed down to `routing/`)
+- `replica`    `IndexReplica`: this process's copy of the indexes, kept current from the change log
+- `query`      `HybridSearch`: answering a search from the replica (candidates, fusion, hits, snippets)
+- `service`    `SearchService`, joining the two: one process's search, built by the web layer and
+               handed to `routing/`
 
 This package never imports `routing/`, `app/` or Flask: answered questions reach it as documents
 through a `DocumentSource` the web layer registers.
@@ -21,7 +24,8 @@ from knowledge.search.fulltext import (
     FIELD_BOOSTS, MAX_QUERY_CHARS, FullTextIndex, clean_query, without_control_characters,
 )
 from knowledge.search.keywords import KeywordIndex
-from knowledge.search.service import CANDIDATES, SearchHit, SearchService
+from knowledge.search.query import CANDIDATES, SearchHit
+from knowledge.search.service import SearchService
 from knowledge.search.vectors import VectorSpace, document_vectors, embed_and_store, load_vectors, stored_model
 
 __all__ = [
