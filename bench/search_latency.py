@@ -577,12 +577,11 @@ def fill_missing_vectors(service, session) -> dict[str, int]:
         for i, doc in source.documents(session, chunk).items():
             if doc is None:
                 continue
-            model = (service.embedders.get(doc.language) or service.embedders["en"]).name
+            model = service.embedder_for(doc.language).name
             if not donors.get(model):
                 raise RuntimeError(f"no stored {model} vector to copy")
             vector = np.frombuffer(rng.choice(donors[model]), dtype=np.float32)
-            rows.append({"doc_key": doc.key, "model": stored_model(service.embedders.get(doc.language)
-                                                                    or service.embedders["en"]),
+            rows.append({"doc_key": doc.key, "model": stored_model(service.embedder_for(doc.language)),
                          "content_hash": doc.content_hash,
                          "vector": vector.tobytes()})
             filled[model] = filled.get(model, 0) + 1

@@ -56,7 +56,7 @@ class HybridSearch:
         # and skipping the other model saves a query embedding.
         language = guess_language(words)
         languages = (language,) if language else ("en", "nl")
-        spaces = {self._space_for_language(lang).embedder.name: self._space_for_language(lang) for lang in languages}
+        spaces = {self.replica.space_for(lang).embedder.name: self.replica.space_for(lang) for lang in languages}
         keyword = self.replica.keywords.search(words, public_only=public_only, kinds=kinds, languages=languages,
                                                limit=CANDIDATES)
         # The models read the words as typed: punctuation and apostrophes carry meaning for them,
@@ -73,15 +73,9 @@ class HybridSearch:
         snippets = self.replica.fulltext.snippets([key for key, _ in ranked], words)
         return [self._hit(key, score, snippets.get(key), today) for key, score in ranked]
 
-    def _space_for_language(self, language: str) -> VectorSpace:
-        return self.replica.spaces[(self.replica.embedders.get(language) or self.replica.embedders["en"]).name]
-
     def _space_of(self, key: str) -> VectorSpace | None:
         stored = self.replica.result_fields(key)
-        if stored is None:
-            return None
-        embedder = self.replica.embedders.get(stored["language"]) or self.replica.embedders["en"]
-        return self.replica.spaces[embedder.name]
+        return None if stored is None else self.replica.space_for(stored["language"])
 
     def similar_documents(self, text: str, *, kinds: tuple[str, ...] = ("question",), k: int = 200
                           ) -> list[tuple[str, int, float]]:

@@ -56,6 +56,14 @@ class IndexReplica:
         from memory; None for a document this replica does not hold."""
         return self._stored.get(key)
 
+    def embedder_for(self, language: str) -> Embedder:
+        """The embedder for a document or query in `language`: English's for a language without its own."""
+        return self.embedders.get(language) or self.embedders["en"]
+
+    def space_for(self, language: str) -> VectorSpace:
+        """The vector space that holds the documents in `language`."""
+        return self.spaces[self.embedder_for(language).name]
+
     def open(self, session: Session, progress: Callable[[int, int], None] | None = None) -> None:
         """At start-up: rebuild a missing or damaged index, else load memory from it and catch up."""
         with self._write_lock:
@@ -139,7 +147,7 @@ class IndexReplica:
         self.keywords.remove(removals)
         self.keywords.put(upserts)
         for space in self.spaces.values():
-            space.remove(removals + [d.key for d in upserts if self._embedder_for(d) is not space.embedder])
+            space.remove(removals + [d.key for d in upserts if self.embedder_for(d.language) is not space.embedder])
         forget_vectors(session, removals)
         self._embed(session, upserts)
         for key in removals:
@@ -168,8 +176,8 @@ class IndexReplica:
         contents.close()
         del documents
         for space in self.spaces.values():
-            load_vectors(session, space, {k: d for k, d in docs.items() if self._embedder_for(d) is space.embedder})
-        missing = [d for d in docs.values() if d.key not in self.spaces[self._embedder_for(d).name]]
+            load_vectors(session, space, {k: d for k, d in docs.items() if self.embedder_for(d.language) is space.embedder})
+        missing = [d for d in docs.values() if d.key not in self.space_for(d.language)]
         for first in range(0, len(missing), 256):
             upserts, removals = self._documents(session, [d.key for d in missing[first:first + 256]])
             self._apply_in_memory(session, upserts, removals)
@@ -183,10 +191,7 @@ class IndexReplica:
 
     def _embed(self, session: Session, docs: list[Document]) -> None:
         for space in self.spaces.values():
-            embed_and_store(session, space, [d for d in docs if self._embedder_for(d) is space.embedder])
-
-    def _embedder_for(self, doc: Document) -> Embedder:
-        return self.embedders.get(doc.language) or self.embedders["en"]
+            embed_and_store(session, space, [d for d in docs if self.embedder_for(d.language) is space.embedder])
 
     @contextmanager
     def _disk_lock(self):

@@ -61,6 +61,10 @@ class SearchService:
         """The k documents closest in meaning to `text` as (kind, id, similarity), best first."""
         return self.query.similar_documents(text, kinds=kinds, k=k)
 
+    def embedder_for(self, language: str) -> Embedder:
+        """The embedder for a document or query in `language`: English's for a language without its own."""
+        return self.replica.embedder_for(language)
+
     # -- the replica's parts, for code that inspects or times them (tests, benchmarks) ---------
 
     @property
