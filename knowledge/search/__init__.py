@@ -5,6 +5,7 @@ Callers import from `knowledge.search` only, never from its modules: what is not
 
 - `documents`  what the indexes hold (`Document`), and where documents come from (`DocumentSource`)
 - `changes`    the change log in the database that every replica follows
+- `query_text` what a person typed, made fit for the parser, the models and the search log
 - `fulltext`   the Whoosh index on disk: analysis, postings, snippets
 - `keywords`   BM25F ranking in memory over Whoosh's postings
 - `embeddings` text → vectors (`Embedder` and its backends, a deterministic double for tests)
@@ -20,11 +21,10 @@ through a `DocumentSource` the web layer registers.
 from knowledge.search.changes import track
 from knowledge.search.documents import ArticleSource, Document, DocumentSource
 from knowledge.search.embeddings import E5Embedder, Embedder, HashingEmbedder, MiniLMEmbedder, embedder_named
-from knowledge.search.fulltext import (
-    FIELD_BOOSTS, MAX_QUERY_CHARS, FullTextIndex, clean_query, without_control_characters,
-)
+from knowledge.search.fulltext import FIELD_BOOSTS, FullTextIndex
 from knowledge.search.keywords import KeywordIndex
 from knowledge.search.query import CANDIDATES, SearchHit
+from knowledge.search.query_text import MAX_QUERY_CHARS, clean_query, query_as_typed, without_control_characters
 from knowledge.search.service import SearchService
 from knowledge.search.vectors import VectorSpace, document_vectors, embed_and_store, load_vectors, stored_model
 
@@ -36,6 +36,7 @@ __all__ = [
     # what a person typed, made safe
     "MAX_QUERY_CHARS",
     "clean_query",
+    "query_as_typed",
     "without_control_characters",
     # documents and the change log
     "Document",

@@ -17,8 +17,8 @@ import numpy as np
 
 from knowledge.search.documents import split_key
 from knowledge.search.embeddings import Embedder
-from knowledge.search.fulltext import MAX_QUERY_CHARS, clean_query, without_control_characters
 from knowledge.search.keywords import KeywordHit
+from knowledge.search.query_text import clean_query, query_as_typed
 from knowledge.search.replica import IndexReplica
 from knowledge.search.vectors import VectorSpace
 
@@ -59,9 +59,8 @@ class HybridSearch:
         spaces = {self.replica.space_for(lang).embedder.name: self.replica.space_for(lang) for lang in languages}
         keyword = self.replica.keywords.search(words, public_only=public_only, kinds=kinds, languages=languages,
                                                limit=CANDIDATES)
-        # The models read the words as typed: punctuation and apostrophes carry meaning for them,
-        # unlike for the keyword parser, which gets the cleaned `words`.
-        as_typed = " ".join(without_control_characters(text).split())[:MAX_QUERY_CHARS]
+        # The models read the words as typed; the keyword parser gets the cleaned `words`.
+        as_typed = query_as_typed(text)
         spaces = {name: space for name, space in spaces.items() if len(space)}
         vectors = self._query_vectors_for([space.embedder for space in spaces.values()], as_typed)
         scored: dict[str, float] = {}
