@@ -1,6 +1,6 @@
 """The full-text index (Whoosh): titles and bodies analysed per language, postings on disk, snippets.
 
-Ranking happens in memory over these postings (`knowledge.keywords`); Whoosh decides what a word is,
+Ranking happens in memory over these postings (`knowledge.search.keywords`); Whoosh decides what a word is,
 keeps the index and highlights. One long-lived searcher serves the snippets and is refreshed only
 after writes: opening one costs tens of milliseconds on a large index, far too much per keystroke.
 Writers take Whoosh's lock with a timeout, so two processes writing one index wait for each other
@@ -227,7 +227,7 @@ class FullTextIndex:
                 if body else ""
         return found
 
-    # -- what a word is, for the in-memory ranking (`knowledge.keywords`) -------------------------
+    # -- what a word is, for the in-memory ranking (`knowledge.search.keywords`) ------------------
 
     def analyse(self, doc: Document) -> dict[str, tuple[int, dict[str, float]]]:
         """Per ranked field: its length in tokens and each term's weight, as Whoosh indexes them."""
