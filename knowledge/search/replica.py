@@ -176,7 +176,8 @@ class IndexReplica:
         contents.close()
         del documents
         for space in self.spaces.values():
-            load_vectors(session, space, {k: d for k, d in docs.items() if self.embedder_for(d.language) is space.embedder})
+            load_vectors(session, space,
+                         {k: d for k, d in docs.items() if self.embedder_for(d.language) is space.embedder})
         missing = [d for d in docs.values() if d.key not in self.space_for(d.language)]
         for first in range(0, len(missing), 256):
             upserts, removals = self._documents(session, [d.key for d in missing[first:first + 256]])
