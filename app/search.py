@@ -13,9 +13,7 @@ from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from app.extensions import db
-from knowledge.documents import ArticleSource
-from knowledge.embeddings import E5Embedder, Embedder, embedder_named
-from knowledge.search import SearchService
+from knowledge.search import ArticleSource, E5Embedder, Embedder, SearchService, embedder_named
 from routing.documents import AnsweredQuestionSource
 
 log = logging.getLogger(__name__)

@@ -40,9 +40,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 import knowledge.models  # noqa: E402,F401  (registers the tables)
 from knowledge.base import Base  # noqa: E402
-from knowledge.documents import Document  # noqa: E402
-from knowledge.embeddings import E5Embedder, MiniLMEmbedder  # noqa: E402
-from knowledge.search import CANDIDATES, SearchService  # noqa: E402
+from knowledge.search import CANDIDATES, Document, E5Embedder, MiniLMEmbedder, SearchService  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = ROOT / "bench" / ".cache"
@@ -119,7 +117,7 @@ def rankings(service: SearchService, query: str) -> dict[str, list[int]]:
     dense: list[tuple[float, int]] = []
     for space in service.spaces.values():
         if len(space):
-            keys, scores, _ = space.nearest(service._query_vector(space.embedder, query), public_only=False,
+            keys, scores, _ = space.nearest(service.query._query_vector(space.embedder, query), public_only=False,
                                             kinds=("article",), k=DEPTH)
             dense.extend((float(s), int(k.split(":")[1])) for k, s in zip(keys, scores))
     return {"product": product, "bm25": bm25, "dense": [i for _, i in sorted(dense, reverse=True)[:DEPTH]]}

@@ -21,7 +21,7 @@ Protocol (the one of docs/research/routing-lab.md):
 Scorers, all on the same candidates:
 - product: `routing.expertise.expertise_scores`, the very function the product routes with. Each
   earlier answer is a `PastAnswer` whose similarity is the cosine of MiniLM embeddings
-  (`knowledge.embeddings.MiniLMEmbedder.embed_documents`, cached under bench/.cache/) of the new
+  (`knowledge.search.MiniLMEmbedder.embed_documents`, cached under bench/.cache/) of the new
   question and the question that answer answered, each embedded as "title + first 1,500 characters
   of the body text"; its topics are that question's tags; `same_customer` says whether that question's
   asker is the one asking now (the product recognises customers by e-mail or phone).
@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from knowledge.embeddings import MiniLMEmbedder  # noqa: E402
+from knowledge.search import MiniLMEmbedder  # noqa: E402
 from routing.expertise import PastAnswer, expertise_scores  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "stackexchange-quantumcomputing-2018"  # ../shared beside the clone

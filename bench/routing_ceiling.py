@@ -48,7 +48,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import eval_routing as E  # noqa: E402  (bench/ is not a package)
 
-from knowledge.embeddings import MiniLMEmbedder  # noqa: E402
+from knowledge.search import MiniLMEmbedder  # noqa: E402
 
 TRAIN_START = 0.1  # the classifiers learn from history questions 10–80 %
 LINK_GRACE = timedelta(minutes=10)  # a link written with the question itself is known when it is asked

@@ -524,7 +524,7 @@ def index_state(articles: int) -> dict:
     """Does the cached index still fit the product code? (No side effects: nothing is opened for writing.)"""
     import sqlite3
 
-    import knowledge.fulltext as fulltext_module
+    import knowledge.search.fulltext as fulltext_module  # white-box: the schema version it wants
     from whoosh import index as whoosh_index
 
     folder = cache_dir(articles)
@@ -555,9 +555,8 @@ def fill_missing_vectors(service, session) -> dict[str, int]:
     import numpy as np
     from sqlalchemy import insert, select
 
-    from knowledge.documents import ArticleSource
     from knowledge.models import DocumentVector
-    from knowledge.vectors import stored_model
+    from knowledge.search import ArticleSource, stored_model
 
     rng = random.Random(SEED)
     source = ArticleSource()
@@ -578,12 +577,11 @@ def fill_missing_vectors(service, session) -> dict[str, int]:
         for i, doc in source.documents(session, chunk).items():
             if doc is None:
                 continue
-            model = (service.embedders.get(doc.language) or service.embedders["en"]).name
+            model = service.embedder_for(doc.language).name
             if not donors.get(model):
                 raise RuntimeError(f"no stored {model} vector to copy")
             vector = np.frombuffer(rng.choice(donors[model]), dtype=np.float32)
-            rows.append({"doc_key": doc.key, "model": stored_model(service.embedders.get(doc.language)
-                                                                    or service.embedders["en"]),
+            rows.append({"doc_key": doc.key, "model": stored_model(service.embedder_for(doc.language)),
                          "content_hash": doc.content_hash,
                          "vector": vector.tobytes()})
             filled[model] = filled.get(model, 0) + 1
@@ -601,7 +599,7 @@ def relabel_old_vectors(service, session) -> dict[str, int]:
     from sqlalchemy import text
 
     try:
-        from knowledge.vectors import stored_model
+        from knowledge.search import stored_model
     except ImportError:
         return {}
     done = {}
@@ -796,7 +794,7 @@ def ensure_built(articles: int) -> tuple[dict, bool]:
 # ---------------------------------------------------------------------------------------------
 
 def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: list[tuple[str, str]]) -> dict:
-    import knowledge.search as search_module
+    import knowledge.search.query as search_module  # white-box: phases are timed by wrapping its functions
     from sqlalchemy.orm import Session
 
     from app import create_app
@@ -835,10 +833,10 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
             space.nearest = timer.wrap(f"nearest_{space.embedder.name}", space.nearest)
             space.embedder.embed_queries = timer.wrap(f"embed_query_{space.embedder.name}",
                                                       space.embedder.embed_queries)
-        service._hit = timer.wrap("build_hits", service._hit)
+        service.query._hit = timer.wrap("build_hits", service.query._hit)
         original_fuse = search_module.fuse
         search_module.fuse = timer.wrap("fuse", original_fuse)
-        from knowledge.fulltext import clean_query
+        from knowledge.search import clean_query
 
         totals, phases, by_kind, hit_counts = [], {}, {}, []
         cpu_totals, cpu_phases = [], {}
@@ -846,7 +844,7 @@ def measure_inprocess(articles: int, queries: list[tuple[str, str]], warmup: lis
         guess = getattr(search_module, "guess_language", None)
         guessed: dict[str, int] = {}
         try:
-            service._query_vectors.clear()
+            service.query._query_vectors.clear()
             load_start = loadavg()
             for kind, q in queries:
                 timer.current, timer.current_cpu = {}, {}

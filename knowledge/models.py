@@ -179,7 +179,7 @@ class ArticleRevision(Base):
 
 
 class IndexChange(Base):
-    """The change log search replicas follow (see knowledge.changes): one row per changed document."""
+    """The change log search replicas follow (see knowledge.search.changes): one row per changed document."""
 
     __tablename__ = "index_changes"
 

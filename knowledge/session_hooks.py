@@ -1,6 +1,6 @@
 """What a flush writes besides the objects it was given, installed on an engine by one visible call.
 
-`register(engine)` makes every session on that engine keep the search change log (knowledge.changes):
+`register(engine)` makes every session on that engine keep the search change log (knowledge.search.changes):
 a flush that changes a document logs its key in the same transaction. A session on an engine nobody
 registered writes only what it was given. Nothing here, and no module of this project, registers a
 listener at import: which rows a flush writes must not depend on which modules a process imported.
@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session
 
-from knowledge import changes
+from knowledge.search import changes
 
 
 class SessionListeners:

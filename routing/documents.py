@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.documents import Document
+from knowledge.search import Document
 from knowledge.markdown import plain_text
 from routing.models import Question
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.fulltext import without_control_characters
+from knowledge.search import without_control_characters
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
 from routing.customers import email_key, phone_key

@@ -1,7 +1,9 @@
 """Searching as part of the process: who searched what, what they found and opened.
 
 Search itself is `knowledge.search`; this module decides what each kind of searcher may see and
-writes the search log that knowledge-gap and deflection analytics read.
+writes the search log that knowledge-gap and deflection analytics read. The log keeps the query as
+the models read it (`query_as_typed`): the clean-up of what a person typed is knowledge's, not
+written again here.
 """
 from __future__ import annotations
 
@@ -11,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from knowledge.fulltext import without_control_characters
-from knowledge.search import SearchHit, SearchService
+from knowledge.search import MAX_QUERY_CHARS, SearchHit, SearchService, query_as_typed
 from routing.models import SearchLog
 
-MAX_QUERY_CHARS = 500
+# MAX_QUERY_CHARS is knowledge's bound on a query; the web layer takes its form limit from here.
+__all__ = ["MAX_QUERY_CHARS", "Searcher", "record_opened", "search_and_log"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def search_and_log(session: Session, now: datetime, service: SearchService, quer
         query, public_only=not searcher.is_staff, kinds=("article", "question") if searcher.is_staff else ("article",),
         limit=limit, today=now.date() if searcher.is_staff else None,
     )
-    entry = SearchLog(at=now, query=" ".join(without_control_characters(query).split())[:MAX_QUERY_CHARS], role=searcher.role,
+    entry = SearchLog(at=now, query=query_as_typed(query), role=searcher.role,
                       channel=searcher.channel, user_id=searcher.user_id, result_count=len(hits))
     session.add(entry)
     session.flush()

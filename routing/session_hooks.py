@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from knowledge import session_hooks as knowledge_session_hooks
-from knowledge.changes import track
+from knowledge.search import track
 from knowledge.session_hooks import SessionListeners
 from routing import events
 from routing.models import Question

@@ -7,8 +7,7 @@ import multiprocessing
 
 from sqlalchemy import func, select
 
-from knowledge.documents import Document
-from knowledge.fulltext import FullTextIndex
+from knowledge.search import Document, FullTextIndex
 from knowledge.models import Article
 
 
@@ -201,9 +200,8 @@ def test_counts_of_articles_do_not_change_when_a_whole_import_is_invalid(runner,
 
 
 def test_a_vector_stored_by_an_older_recipe_is_neither_loaded_nor_reused(session):
-    from knowledge.embeddings import HashingEmbedder
     from knowledge.models import DocumentVector
-    from knowledge.vectors import VectorSpace, embed_and_store, load_vectors, stored_model
+    from knowledge.search import HashingEmbedder, VectorSpace, embed_and_store, load_vectors, stored_model
 
     doc = Document("article", 1, "Green bin", "Emptied on Monday.", "public", "en")
     space = VectorSpace(HashingEmbedder())
@@ -225,9 +223,8 @@ def test_two_workers_storing_the_vector_of_the_same_new_document_do_not_collide(
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from knowledge.embeddings import HashingEmbedder
     from knowledge.models import DocumentVector
-    from knowledge.vectors import VectorSpace, document_vectors, embed_and_store, stored_model
+    from knowledge.search import HashingEmbedder, VectorSpace, document_vectors, embed_and_store, stored_model
 
     doc = Document("article", 7, "Dog tax", "Register your dog.", "public", "en")
     embedder = HashingEmbedder()
@@ -287,9 +284,8 @@ def test_stored_vectors_load_batch_by_batch_into_a_matrix_sized_once(session, mo
     """A worker's start-up reads vectors a few at a time; every document still gets exactly its own."""
     import numpy as np
 
-    import knowledge.vectors as vectors
-    from knowledge.embeddings import HashingEmbedder
-    from knowledge.vectors import VectorSpace, embed_and_store, load_vectors
+    import knowledge.search.vectors as vectors  # white-box: its batch size is patched below
+    from knowledge.search import HashingEmbedder, VectorSpace, embed_and_store, load_vectors
 
     docs = [Document("article", i, f"Title {i}", f"Body {i} about bins", "public" if i % 2 else "internal", "en")
             for i in range(1, 12)]

@@ -6,13 +6,11 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.scoring import BM25F
 
 import knowledge.models  # noqa: F401  (registers the tables)
-import knowledge.keywords as keywords_module
 from knowledge.base import Base
-from knowledge.documents import ArticleSource, Document
-from knowledge.embeddings import HashingEmbedder
-from knowledge.fulltext import FIELD_BOOSTS, FullTextIndex, _posting_arrays
-from knowledge.keywords import KeywordIndex
-from knowledge.search import SearchService
+from knowledge.search import (
+    FIELD_BOOSTS, ArticleSource, Document, FullTextIndex, HashingEmbedder, KeywordIndex, SearchService,
+)
+from knowledge.search.fulltext import _posting_arrays  # white-box: a private reader, checked against Whoosh's
 from tests.factories import make_article
 
 DOCS = [
@@ -167,7 +165,7 @@ def test_a_process_sees_articles_that_another_process_wrote_to_the_shared_index(
 
 def test_compaction_threshold_is_reached_only_with_many_dead_rows(fulltext, monkeypatch):
     calls = []
-    monkeypatch.setattr(keywords_module.KeywordIndex, "_compact", lambda self: calls.append(1))
+    monkeypatch.setattr(KeywordIndex, "_compact", lambda self: calls.append(1))
     keywords = KeywordIndex(fulltext)
     keywords.put(DOCS)
     for _ in range(10):

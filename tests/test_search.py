@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from knowledge.articles import ArticleDraft, save_article
+from knowledge.search import MAX_QUERY_CHARS, HashingEmbedder, SearchService, clean_query, query_as_typed
 from routing.models import SearchLog
 from routing.questions import NewQuestion, answer_question, assign_to_expert, take_in_question
 from tests.factories import T0, make_article, make_topic, make_user
@@ -122,6 +123,29 @@ def test_odd_queries_are_answered_not_crashed(client, session, query):
     response = client.get("/api/v1/search", query_string={"q": query})
     assert response.status_code == 200
     assert isinstance(response.get_json()["results"], list)
+
+
+def test_a_query_is_cleaned_for_the_parser_and_kept_as_typed_for_the_models_both_bounded():
+    typed = "  Can't\x00find  the (green) bin?\t" + "x" * 600
+    as_typed = "Can't find the (green) bin? " + "x" * 600
+    assert query_as_typed(typed) == as_typed[:MAX_QUERY_CHARS]
+    # Bounded before the white space is collapsed, as it always was: 31 typed characters, then x's.
+    assert clean_query(typed) == "Can t find the green bin " + "x" * (MAX_QUERY_CHARS - 31)
+
+
+def test_the_search_log_keeps_the_query_as_the_models_read_it(client, session):
+    search(client, "  rent\x01benefit \t (huurtoeslag)?  ")
+    assert session.scalars(select(SearchLog.query)).all() == ["rent benefit (huurtoeslag)?"]
+
+
+def test_a_language_without_its_own_embedder_is_embedded_with_englishs(tmp_path):
+    english = HashingEmbedder()
+    service = SearchService(str(tmp_path), embedders={"en": english}, sources=[])
+    try:
+        assert service.embedder_for("nl") is english and service.embedder_for("fr") is english
+        assert service.replica.space_for("nl") is service.spaces[english.name]
+    finally:
+        service.fulltext.close()
 
 
 @pytest.mark.parametrize("params, error", [

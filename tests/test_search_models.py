@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.search import configured_embedders
-from knowledge.embeddings import E5Embedder, HashingEmbedder, MiniLMEmbedder
+from knowledge.search import E5Embedder, HashingEmbedder, MiniLMEmbedder
 from tests.factories import make_article
 
 pytestmark = pytest.mark.model

@@ -3,9 +3,7 @@ import random
 
 import numpy as np
 
-from knowledge.documents import Document
-from knowledge.embeddings import HashingEmbedder
-from knowledge.vectors import VectorSpace
+from knowledge.search import Document, HashingEmbedder, VectorSpace
 
 
 def test_nearest_matches_brute_force_through_random_adds_edits_audience_changes_and_removals():

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from knowledge.documents import Document
-from knowledge.fulltext import FIELD_BOOSTS, FullTextIndex, IndexContents
+from knowledge.search.documents import Document
+from knowledge.search.fulltext import FIELD_BOOSTS, FullTextIndex, IndexContents
 
 # BM25's usual constants (Whoosh's defaults too): term-frequency saturation and length normalisation.
 K1 = 1.2

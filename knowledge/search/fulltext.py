@@ -1,6 +1,6 @@
 """The full-text index (Whoosh): titles and bodies analysed per language, postings on disk, snippets.
 
-Ranking happens in memory over these postings (`knowledge.keywords`); Whoosh decides what a word is,
+Ranking happens in memory over these postings (`knowledge.search.keywords`); Whoosh decides what a word is,
 keeps the index and highlights. One long-lived searcher serves the snippets and is refreshed only
 after writes: opening one costs tens of milliseconds on a large index, far too much per keystroke.
 Writers take Whoosh's lock with a timeout, so two processes writing one index wait for each other
@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import re
 import shutil
 import threading
 import time
@@ -30,14 +29,10 @@ from whoosh.index import LockError
 from whoosh.scoring import BM25F
 from whoosh.util.filelock import try_for
 
-from knowledge.documents import Document
+from knowledge.search.documents import Document
+from knowledge.search.query_text import clean_query
 
 log = logging.getLogger(__name__)
-
-MAX_QUERY_CHARS = 500
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Query syntax characters that turn a customer's words into Whoosh operators they never meant.
-_SYNTAX = re.compile(r"[\"'()\[\]{}^~*?:\\/+\-!<>=]")
 
 
 def _new_schema() -> Schema:
@@ -65,17 +60,6 @@ FIELD_BOOSTS = {"title_en": 1.0, "body_en": 0.2, "title_nl": 1.0, "body_nl": 0.2
 SCHEMA_VERSION = "2"
 # The file of Whoosh's write lock (`FileIndex.lock("WRITELOCK")` of its default index, "MAIN").
 _WRITE_LOCK = "MAIN_WRITELOCK"
-
-
-def without_control_characters(text: str) -> str:
-    """Control characters (NUL above all, which PostgreSQL refuses to store) become spaces."""
-    return _CONTROL.sub(" ", text or "")
-
-
-def clean_query(text: str) -> str:
-    """What a person typed, made safe for the parser: no control characters, no operators, bounded."""
-    text = without_control_characters(text)[:MAX_QUERY_CHARS]
-    return " ".join(_SYNTAX.sub(" ", text).split())
 
 
 class FullTextIndex:
@@ -243,7 +227,7 @@ class FullTextIndex:
                 if body else ""
         return found
 
-    # -- what a word is, for the in-memory ranking (`knowledge.keywords`) -------------------------
+    # -- what a word is, for the in-memory ranking (`knowledge.search.keywords`) ------------------
 
     def analyse(self, doc: Document) -> dict[str, tuple[int, dict[str, float]]]:
         """Per ranked field: its length in tokens and each term's weight, as Whoosh indexes them."""

@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from knowledge.documents import Document
-from knowledge.embeddings import Embedder
 from knowledge.models import DocumentVector
+from knowledge.search.documents import Document
+from knowledge.search.embeddings import Embedder
 
 LOAD_BATCH = 2048  # stored vectors read per database round trip at start-up
 
