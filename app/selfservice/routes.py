@@ -64,14 +64,15 @@ def ask():
     form = QuestionForm().load_topics()
     if not form.is_submitted():
         form.text.data = request.args.get("q", "")
-    if form.validate_on_submit():
+    new = form.submitted_question()
+    if new is not None:
         try:
-            question, token, _ = take_in_and_route(db.session, now(), form.new_question("web"),
-                                                   search=search_service(), hours=business_hours())
+            question, token, _ = take_in_and_route(db.session, now(), new, search=search_service(),
+                                                   hours=business_hours())
             db.session.commit()
         except RoutingError as error:
             db.session.rollback()
-            form.text.errors.append(str(error))
+            form.show_problems(error)
         else:
             return render_template("selfservice/asked.html", question=question,
                                    tracking_url=url_for("selfservice.track", reference=question.reference,
