@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from app.analytics import bp as analytics_bp
-from app.analytics.api import bp as events_api_bp
+from app.api.events import bp as events_api_bp
 from app.analytics.charts import bar_chart, histogram, line_chart, route_diagram
 from app.auth.session import issue_api_token
 from routing.analytics import (
