@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.api.errors import error_response
 from app.extensions import db
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -16,6 +17,7 @@ FREE_TEXT_ARGS = {"q"}
 
 
 def wants_json() -> bool:
+    """Whether an error is answered in JSON (`app.api.errors.error_response`) rather than as a page."""
     return request.path.startswith("/api/")
 
 
@@ -60,7 +62,7 @@ def init_app(app: Flask) -> None:
 
 def _respond(status: int, code: str, message: str):
     if wants_json():
-        return jsonify({"error": code, "message": message}), status
+        return error_response(status, code, message)
     return render_template("error.html", status=status, message=message), status
 
 

@@ -1,34 +1,74 @@
-"""The question form, shared by the agent's intake and the customer's "ask" page."""
+"""The question form, shared by the agent's intake and the customer's "ask" page.
+
+The intake rules are the domain's (`routing.questions.check_new_question`); the form reads the fields,
+shows each problem beside its field, and keeps only the checks a form of its own needs: the choices of
+its lists, and two that are stricter than the domain's and that the forms have always made (the address's
+syntax, and the length of the text as typed rather than as stored). It must not add rules of its own.
+"""
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import Email, Length, Optional
 
 from app.extensions import db
 from knowledge.models import Topic
+from routing.errors import InvalidQuestion, RoutingError
 from routing.models import PRIORITIES
-from routing.questions import MAX_QUESTION_TEXT, Customer, NewQuestion
+from routing.questions import (MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_NAME, MAX_CUSTOMER_PHONE, MAX_QUESTION_TEXT, Customer,
+                               NewQuestion, check_new_question)
 
 
 class QuestionForm(FlaskForm):
-    text = TextAreaField("Question", validators=[DataRequired(message="Please describe the question."),
-                                                 Length(max=MAX_QUESTION_TEXT)])
+    """What a customer sends from the web: always the web channel, at normal priority."""
+
+    # `required` and `maxlength` tell the browser the domain's rules before anything is sent.
+    text = TextAreaField("Question", validators=[Length(max=MAX_QUESTION_TEXT)], render_kw={"required": True})
     topic = SelectField("Topic", choices=[], validators=[Optional()])
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
-    email = EmailField("E-mail", validators=[Optional(), Email(), Length(max=254)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    name = StringField("Name", render_kw={"maxlength": MAX_CUSTOMER_NAME})
+    email = EmailField("E-mail", validators=[Optional(), Email()], render_kw={"maxlength": MAX_CUSTOMER_EMAIL})
+    phone = StringField("Phone", render_kw={"maxlength": MAX_CUSTOMER_PHONE})
+
+    # Where the domain's problems show: its field names (NewQuestion's paths) → this form's fields.
+    FIELDS = {"text": "text", "topic": "topic", "channel": "channel", "priority": "priority",
+              "customer.name": "name", "customer.email": "email", "customer.phone": "phone"}
 
     def load_topics(self) -> "QuestionForm":
         topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
         self.topic.choices = [SelectChoice("", "I don't know")] + [SelectChoice(t.slug, t.path) for t in topics]
         return self
 
-    def new_question(self, channel: str, priority: str = "normal") -> NewQuestion:
-        return NewQuestion(text=self.text.data, channel=channel, topic_slug=self.topic.data or None,
-                           priority=priority, customer=Customer(name=self.name.data or None,
-                                                                email=self.email.data or None,
-                                                                phone=self.phone.data or None))
+    def channel_and_priority(self) -> tuple[str, str]:
+        return "web", "normal"
+
+    def new_question(self) -> NewQuestion:
+        channel, priority = self.channel_and_priority()
+        return NewQuestion(text=self.text.data or "", channel=channel, topic_slug=self.topic.data or None,
+                           priority=priority, customer=Customer(name=_given(self.name), email=_given(self.email),
+                                                                phone=_given(self.phone)))
+
+    def submitted_question(self) -> NewQuestion | None:
+        """The question sent, if the form and the intake rules accept it; otherwise None, with every
+        problem beside its field. Intake checks the question again, as it does for every channel."""
+        if not self.is_submitted():
+            return None
+        valid = self.validate()
+        new = self.new_question()
+        try:
+            check_new_question(db.session, new)
+        except InvalidQuestion as error:
+            self.show_problems(error)
+            return None
+        return new if valid else None
+
+    def show_problems(self, error: RoutingError) -> None:
+        """Each problem beside its field (a field the form checked itself keeps its own message);
+        what names no field of this form shows beside the question."""
+        problems = getattr(error, "problems", None) or {None: str(error)}
+        for name, message in problems.items():
+            field = getattr(self, self.FIELDS.get(name, "text"), None) or self.text
+            if not field.errors:
+                field.errors = [*field.errors, message]
 
 
 class IntakeForm(QuestionForm):
@@ -36,3 +76,12 @@ class IntakeForm(QuestionForm):
 
     channel = SelectField("Channel", choices=[SelectChoice(c) for c in ("phone", "desk", "email")])
     priority = SelectField("Priority", choices=[SelectChoice(p) for p in PRIORITIES], default="normal")
+
+    def channel_and_priority(self) -> tuple[str, str]:
+        return self.channel.data, self.priority.data
+
+
+def _given(field: Field) -> str | None:
+    """The value, or None when left empty or blank: what `Optional()` has always let through unchecked."""
+    value = field.data
+    return value if value and value.strip() else None

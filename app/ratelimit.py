@@ -9,8 +9,11 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_login import current_user
+
+from app.api.errors import error_response
+from app.errors import wants_json
 
 # group → (requests, seconds)
 DEFAULT_LIMITS = {"search": (120, 60), "ask": (10, 600), "track": (60, 60)}
@@ -65,8 +68,8 @@ def init_app(app: Flask) -> None:
         if counter.hit(f"{group}:{request.remote_addr}", window) <= allowed:
             return None
         message = f"Too many requests; please wait up to {window} seconds and try again."
-        if request.path.startswith("/api/"):
-            response = jsonify({"error": "rate_limited", "message": message})
+        if wants_json():
+            response, _ = error_response(429, "rate_limited", message)
         else:
             response = render_template("error.html", status=429, message=message)
         return response, 429, {"Retry-After": str(window)}

@@ -98,8 +98,8 @@ def register_blueprints(app: Flask) -> None:
 
     from app.admin import bp as admin_bp
     from app.analytics import bp as analytics_bp
-    from app.analytics.api import bp as events_api_bp
     from app.api import bp as api_bp
+    from app.api.events import bp as events_api_bp
     from app.editor import bp as editor_bp
     from app.frontoffice import bp as frontoffice_bp
     from app.inbox import bp as inbox_bp

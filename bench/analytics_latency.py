@@ -224,7 +224,7 @@ def add_proposed_index(engine) -> None:
 def measure(path: str, repeats: int) -> tuple[dict, dict, dict]:
     from app import create_app
     from app.analytics import bp as analytics_bp
-    from app.analytics.api import bp as events_api_bp
+    from app.api.events import bp as events_api_bp
     from app.auth.session import issue_api_token
     from app.extensions import db
     from knowledge.models import User

@@ -10,6 +10,11 @@ from sqlalchemy.orm import Session
 from knowledge.models import ARTICLE_STATUSES, Article, Topic
 
 
+def topic_with_slug(session: Session, slug: str) -> Topic | None:
+    """The topic integrations, filters and imports name by its slug (slugs stay when names change)."""
+    return session.scalar(select(Topic).where(Topic.slug == slug))
+
+
 def readable_article(session: Session, article_id: int, *, staff: bool) -> Article | None:
     """A published article the reader may see: customers only public ones, staff internal ones too."""
     article = session.get(Article, article_id)

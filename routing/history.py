@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.articles import create_topic
+from knowledge.catalogue import topic_with_slug
 from knowledge.importing import import_json_lines
 from knowledge.models import Topic, User
 from knowledge.people import create_user, find_user_by_email
@@ -98,9 +98,9 @@ def _topic(session: Session, tags: list[str]) -> Topic | None:
     if not tags:
         return None
     slug = _slug(tags[0])
-    topic = session.scalar(select(Topic).where(Topic.slug == slug))
+    topic = topic_with_slug(session, slug)
     if topic is None:
-        root = session.scalar(select(Topic).where(Topic.slug == IMPORTED_ROOT)) or create_topic(
+        root = topic_with_slug(session, IMPORTED_ROOT) or create_topic(
             session, slug=IMPORTED_ROOT, name="Imported")
         topic = create_topic(session, slug=slug, name=tags[0][:120], parent=root)
     return topic

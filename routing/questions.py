@@ -2,6 +2,11 @@
 
 Every step changes the question and records exactly one event through `record_event`.
 Functions take a session and `now` and flush; the caller commits.
+
+The intake rules live here, once, for every channel (`check_new_question`): the API, the agent's form,
+the customer's form and mail intake send a `NewQuestion` and get an `InvalidQuestion` naming the field
+at fault. Callers may check a question first to show every problem at once; `take_in_question` checks
+it again, whoever calls it.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.search import without_control_characters
+from knowledge.catalogue import topic_with_slug
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
 from routing.customers import email_key, phone_key
@@ -25,6 +31,8 @@ from routing.notifications import notify, notify_user
 from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
 
 MAX_QUESTION_TEXT = 10_000
+# The contact details as a question stores them (the sizes of its columns).
+MAX_CUSTOMER_NAME, MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_PHONE = 120, 254, 40
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,64 @@ class NewQuestion:
     language: str = "en"
 
 
+@dataclass(frozen=True)
+class CheckedQuestion:
+    """A `NewQuestion` that keeps the intake rules, cleaned as it is stored, with its topic found."""
+    text: str
+    channel: str
+    priority: str
+    language: str
+    topic: Topic | None
+    customer: Customer
+
+
+def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
+    """The intake rules, the same for every channel; raises InvalidQuestion with every problem found.
+
+    The text counts once control characters and surrounding spaces are gone; the contact details are measured
+    as given (they are stored cleaned, and must fit their columns either way). An e-mail address needs only an
+    "@": the API has always taken any such address, and the forms check the syntax more closely themselves.
+    """
+    problems: dict[str, str] = {}
+    text = without_control_characters(new.text or "").strip()
+    if not text:
+        problems["text"] = "Please describe the question."
+    elif len(text) > MAX_QUESTION_TEXT:
+        problems["text"] = f"A question has at most {MAX_QUESTION_TEXT:,} characters."
+    if new.channel not in CHANNELS:
+        problems["channel"] = f"Unknown channel {new.channel!r}; use one of {', '.join(CHANNELS)}."
+    if new.priority not in PRIORITIES:
+        problems["priority"] = f"Unknown priority {new.priority!r}."
+    topic = None
+    try:
+        topic = topic_by_slug(session, new.topic_slug)
+    except InvalidQuestion as error:
+        problems["topic"] = str(error)
+    name, email, phone = new.customer.name, new.customer.email, new.customer.phone
+    if name and len(name) > MAX_CUSTOMER_NAME:
+        problems["customer.name"] = f"A name has at most {MAX_CUSTOMER_NAME} characters."
+    if email and (len(email) > MAX_CUSTOMER_EMAIL or "@" not in email):
+        problems["customer.email"] = "customer.email is not an e-mail address."
+    if phone and len(phone) > MAX_CUSTOMER_PHONE:
+        problems["customer.phone"] = f"A phone number has at most {MAX_CUSTOMER_PHONE} characters."
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InvalidQuestion(message, field=field, problems=problems)
+    return CheckedQuestion(text=text, channel=new.channel, priority=new.priority, language=new.language,
+                           topic=topic, customer=Customer(name=_clean(name), email=email_key(_clean(email)),
+                                                          phone=_clean(phone)))
+
+
+def topic_by_slug(session: Session, slug: str | None) -> Topic | None:
+    """The topic a question names by its slug; None when it names none, InvalidQuestion when none has it."""
+    if not slug:
+        return None
+    topic = topic_with_slug(session, slug)
+    if topic is None:
+        raise InvalidQuestion(f"Unknown topic {slug!r}.", field="topic")
+    return topic
+
+
 def _clean(value: str | None) -> str | None:
     value = without_control_characters(value or "").strip()
     return value or None
@@ -56,33 +122,20 @@ def hash_token(token: str) -> str:
 def take_in_question(session: Session, now: datetime, new: NewQuestion, *,
                      taken_in_by_id: int | None = None) -> tuple[Question, str]:
     """Record a question from any channel; returns it with its tracking token (shown only now)."""
-    text = without_control_characters(new.text or "").strip()
-    if not text:
-        raise InvalidQuestion("Please describe the question.")
-    if len(text) > MAX_QUESTION_TEXT:
-        raise InvalidQuestion(f"A question has at most {MAX_QUESTION_TEXT:,} characters.")
-    if new.channel not in CHANNELS:
-        raise InvalidQuestion(f"Unknown channel {new.channel!r}; use one of {', '.join(CHANNELS)}.")
-    if new.priority not in PRIORITIES:
-        raise InvalidQuestion(f"Unknown priority {new.priority!r}.")
-    topic = None
-    if new.topic_slug:
-        topic = session.scalar(select(Topic).where(Topic.slug == new.topic_slug))
-        if topic is None:
-            raise InvalidQuestion(f"Unknown topic {new.topic_slug!r}.")
+    checked = check_new_question(session, new)
     token = secrets.token_urlsafe(24)  # 192 bits
     question = Question(
         reference="pending",
         tracking_token_hash=hash_token(token),
-        channel=new.channel,
-        customer_name=_clean(new.customer.name),
-        customer_email=email_key(_clean(new.customer.email)),
-        customer_phone=_clean(new.customer.phone),
-        customer_phone_key=phone_key(new.customer.phone),
-        text=text,
-        language=new.language,
-        topic=topic,
-        priority=new.priority,
+        channel=checked.channel,
+        customer_name=checked.customer.name,
+        customer_email=checked.customer.email,
+        customer_phone=checked.customer.phone,
+        customer_phone_key=phone_key(checked.customer.phone),
+        text=checked.text,
+        language=checked.language,
+        topic=checked.topic,
+        priority=checked.priority,
         status="new",
         taken_in_by_id=taken_in_by_id,
         created_at=now,
@@ -92,7 +145,7 @@ def take_in_question(session: Session, now: datetime, new: NewQuestion, *,
     session.flush()
     # The id is unique, so the reference is too; the year makes it readable on the phone.
     question.reference = f"VB-{now.year}-{question.id:06d}"
-    record_event(session, now, "received", question=question, actor_id=taken_in_by_id, channel=new.channel)
+    record_event(session, now, "received", question=question, actor_id=taken_in_by_id, channel=checked.channel)
     notify(session, now, "received", question, question.customer_email, token=token)
     session.flush()
     return question, token

@@ -20,7 +20,7 @@ from routing.customers import earlier_question_ids
 from routing.errors import InvalidQuestion, RoutingError
 from routing.expertise import Expertise, PastAnswer, expertise_scores
 from routing.models import DeclaredExpertise, Question
-from routing.questions import assign_to_expert
+from routing.questions import assign_to_expert, topic_by_slug
 from routing.sla import BusinessHours, Promise, due_at_for, promise_for
 
 HISTORY_DAYS = 365  # older answers weigh less than 2^-26 at a 14-day half-life
@@ -66,11 +66,7 @@ def rank_experts(session: Session, now: datetime, search: SearchService | None, 
 def preview_candidates(session: Session, now: datetime, text: str, topic_slug: str | None, *,
                        search: SearchService | None, hours: BusinessHours) -> list[Candidate]:
     """The ranking a question with this text would get now, without taking it in."""
-    topic = None
-    if topic_slug:
-        topic = session.scalar(select(Topic).where(Topic.slug == topic_slug))
-        if topic is None:
-            raise InvalidQuestion(f"Unknown topic {topic_slug!r}.")
+    topic = topic_by_slug(session, topic_slug)
     promise = promise_for(session, topic)
     return rank_experts(session, now, search, text, topic, due_at=due_at_for(now, promise, hours))
 

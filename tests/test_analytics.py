@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from app.analytics import bp as analytics_bp
-from app.analytics.api import bp as events_api_bp
 from app.analytics.charts import bar_chart, draw, duration, histogram, line_chart, route_diagram
 from app.analytics.routes import PAGES as REPORT_PAGES
+from app.api.events import bp as events_api_bp
 from app.auth.session import issue_api_token
 from routing.analytics import (
     Filters,

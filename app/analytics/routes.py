@@ -4,7 +4,7 @@ Each page shows one report (`PAGES`; a report is its query, CSV tables and chart
 routing.analytics.report) through the same view: its figures, its charts drawn, its template
 `analytics/<report name>.html`. Every table on a page has a CSV export with the same filters
 (`/analytics/<table>.csv`), and `/analytics/events.csv` is the whole event log of the selected
-questions for process-mining tools (the same columns as GET /api/v1/events, see app.analytics.api).
+questions for process-mining tools (the same columns as GET /api/v1/events, see app.api.events).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.analytics import bp
 from app.analytics.charts import draw, duration, percent, route_diagram
 from app.extensions import db
 from app.web import local_timezone, now
+from knowledge.catalogue import topic_with_slug
 from knowledge.models import Topic
 from routing.analytics import (
     EVENT_LOG_COLUMNS,
@@ -69,9 +70,10 @@ def _filters() -> Filters:
         abort(400, f"Choose a period of at most {MAX_DAYS} days.")
     topic_id = None
     if args.get("topic"):
-        topic_id = db.session.scalar(select(Topic.id).where(Topic.slug == args["topic"]))
-        if topic_id is None:
+        topic = topic_with_slug(db.session, args["topic"])
+        if topic is None:
             abort(400, f"Unknown topic {args['topic']!r}.")
+        topic_id = topic.id
     channel = args.get("channel") or None
     if channel is not None and channel not in CHANNELS:
         abort(400, f"channel must be one of {', '.join(CHANNELS)}.")

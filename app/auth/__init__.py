@@ -20,9 +20,12 @@ def init_app(app: Flask) -> None:
 
 def _unauthorized():
     """Pages send people to the sign-in page; the API answers 401 in JSON."""
-    from flask import flash, jsonify, redirect, request, url_for
+    from flask import flash, redirect, request, url_for
 
-    if request.path.startswith("/api/"):
-        return jsonify({"error": "unauthorized", "message": "Sign in or send a valid API token."}), 401
+    from app.api.errors import error_response
+    from app.errors import wants_json
+
+    if wants_json():
+        return error_response(401, "unauthorized", "Sign in or send a valid API token.")
     flash("Please sign in to see that page.", "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -37,15 +37,15 @@ def new_question():
     form = IntakeForm().load_topics()
     if not form.is_submitted():
         form.text.data = request.args.get("q", "")  # what the agent was searching for
-    if form.validate_on_submit():
+    new = form.submitted_question()
+    if new is not None:
         try:
-            question, token, _ = take_in_and_route(
-                db.session, now(), form.new_question(form.channel.data, form.priority.data),
-                search=search_service(), hours=business_hours(), taken_in_by_id=current_user.id)
+            question, token, _ = take_in_and_route(db.session, now(), new, search=search_service(),
+                                                   hours=business_hours(), taken_in_by_id=current_user.id)
             db.session.commit()
         except RoutingError as error:
             db.session.rollback()
-            form.text.errors.append(str(error))
+            form.show_problems(error)
         else:
             session[f"token:{question.reference}"] = token  # shown once on the next page
             return redirect(url_for("frontoffice.question", reference=question.reference))
@@ -84,11 +84,11 @@ def answered_from_kb():
     """One click during the call: the customer's question was answered with this article."""
     article = readable_article(db.session, request.form.get("article_id", type=database_id) or 0, staff=True)
     form = IntakeForm(meta={"csrf": False}).load_topics()  # CSRFProtect has checked the token already
-    if article is None or not form.validate():
+    new = form.submitted_question()
+    if article is None or new is None:
         abort(400, "Give the customer's question (at most 10,000 characters) and a published article.")
     try:
-        question = answer_with_article(db.session, now(), form.new_question(form.channel.data, form.priority.data),
-                                       article, agent_id=current_user.id)
+        question = answer_with_article(db.session, now(), new, article, agent_id=current_user.id)
     except RoutingError as error:
         abort(400, str(error))
     db.session.commit()

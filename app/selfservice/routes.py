@@ -14,6 +14,15 @@ from routing.searching import MAX_QUERY_CHARS, Searcher, record_opened, search_a
 from routing.tracking import customer_timeline, note_customer_view, pending_info_request, status_in_words, who_has_it
 from routing.worklists import answered_question
 
+# What a customer may do on their question's tracking page (POST action=…), and what they are told after.
+ACTIONS = {
+    "reply": lambda q, form: record_customer_reply(db.session, now(), q, message=form.get("message", "")[:10_000]),
+    "rate": lambda q, form: rate_answer(db.session, now(), q, helpful=form.get("helpful") == "yes",
+                                        comment=form.get("comment", "")),
+}
+DONE = {"reply": "Thank you, we have your reply. The specialist continues with your question.",
+        "rate": "Thank you for telling us."}
+
 
 @bp.route("/")
 def home():
@@ -64,14 +73,15 @@ def ask():
     form = QuestionForm().load_topics()
     if not form.is_submitted():
         form.text.data = request.args.get("q", "")
-    if form.validate_on_submit():
+    new = form.submitted_question()
+    if new is not None:
         try:
-            question, token, _ = take_in_and_route(db.session, now(), form.new_question("web"),
-                                                   search=search_service(), hours=business_hours())
+            question, token, _ = take_in_and_route(db.session, now(), new, search=search_service(),
+                                                   hours=business_hours())
             db.session.commit()
         except RoutingError as error:
             db.session.rollback()
-            form.text.errors.append(str(error))
+            form.show_problems(error)
         else:
             return render_template("selfservice/asked.html", question=question,
                                    tracking_url=url_for("selfservice.track", reference=question.reference,
@@ -95,20 +105,16 @@ def track(reference: str):
 
 def _customer_action(question, token: str):
     action = request.form.get("action")
+    if action not in ACTIONS:
+        abort(400, "Unknown action.")
     try:
-        if action == "reply":
-            record_customer_reply(db.session, now(), question, message=request.form.get("message", "")[:10_000])
-            flash("Thank you, we have your reply. The specialist continues with your question.", "success")
-        elif action == "rate":
-            rate_answer(db.session, now(), question, helpful=request.form.get("helpful") == "yes",
-                        comment=request.form.get("comment", ""))
-            flash("Thank you for telling us.", "success")
-        else:
-            abort(400, "Unknown action.")
+        ACTIONS[action](question, request.form)
         db.session.commit()
     except RoutingError as error:
         db.session.rollback()
         flash(str(error), "danger")
+    else:
+        flash(DONE[action], "success")
     return redirect(url_for("selfservice.track", reference=question.reference, token=token), 303)
 
 
