@@ -1,7 +1,7 @@
 """Carrying out the action a POST names: run it, commit it, or roll it back and say why not.
 
 Each blueprint keeps one table of what its POSTs may do (`ACTIONS` in app/inbox/routes.py,
-app/editor/routes_workflow.py, app/admin/routes.py) and one view that dispatches on it; this
+app/editor/routes_workflow.py, app/admin/routes.py, app/selfservice/routes.py) and one view that dispatches on it; this
 module is the part those views share. It must not know any blueprint's actions, flash, or choose
 where to go next: what to show and where to send the person stay with the view.
 """

@@ -7,7 +7,6 @@ Every run is idempotent and claims its work in the database, so several processe
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from flask import Flask
@@ -17,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.mail import deliver_pending
 from app.search import search_service
-from app.web import business_hours, now
+from app.web import business_hours, now, start_on_first_request
 from routing.editorial import flag_articles_due_for_review
 from routing.escalation import EscalationReport, run_escalations
 
@@ -27,14 +26,7 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     app.config.setdefault("BACKGROUND_JOBS", not app.testing)
     app.config.setdefault("BACKGROUND_INTERVAL_SECONDS", 60)
-    started = threading.Event()
-
-    @app.before_request
-    def start_once():
-        if started.is_set() or not app.config["BACKGROUND_JOBS"]:
-            return
-        started.set()
-        threading.Thread(target=_loop, args=(app,), name="background-jobs", daemon=True).start()
+    start_on_first_request(app, enabled_by="BACKGROUND_JOBS", target=_loop, name="background-jobs")
 
 
 def tick(app: Flask) -> EscalationReport:

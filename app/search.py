@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from app.extensions import db
+from app.web import start_on_first_request
 from knowledge.search import ArticleSource, E5Embedder, Embedder, SearchService, embedder_named
 from routing.documents import AnsweredQuestionSource
 
@@ -26,16 +27,9 @@ def init_app(app: Flask) -> None:
     # applies pending changes in the request (tests, where results must be deterministic).
     app.config.setdefault("SEARCH_SYNC", "background")
     app.config.setdefault("SEARCH_WARM_UP", not app.testing)
-    started = threading.Event()
-
-    @app.before_request
-    def warm_up_once():
-        """A serving process opens (or rebuilds) its index and loads the models in the background
-        on its first request, so the first search during a call does not pay for it."""
-        if started.is_set() or not app.config["SEARCH_WARM_UP"]:
-            return
-        started.set()
-        threading.Thread(target=_warm_up, args=(app,), name="search-warm-up", daemon=True).start()
+    # A serving process opens (or rebuilds) its index and loads the models in the background on its
+    # first request, so the first search during a call does not pay for it.
+    start_on_first_request(app, enabled_by="SEARCH_WARM_UP", target=_warm_up, name="search-warm-up")
 
 
 def _warm_up(app: Flask) -> None:

@@ -1,6 +1,9 @@
-"""What every blueprint shares: the clock reading, role guards, registration of blueprints."""
+"""What every blueprint shares: the clock reading, role guards, registration of blueprints, and the
+process's background threads started on its first request."""
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -91,6 +94,24 @@ def local_time(moment: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
     if moment is None:
         return "—"
     return moment.astimezone(ZoneInfo(local_timezone())).strftime(fmt)
+
+
+def start_on_first_request(app: Flask, *, enabled_by: str, target: Callable[[Flask], None], name: str) -> None:
+    """Run `target(app)` in a daemon thread once per process, on its first request, if the setting
+    `enabled_by` allows it. On the first request, not at start-up: gunicorn forks its workers after
+    importing the app, and a thread started before the fork would live only in the master. Two first
+    requests arriving together start one thread (checked again under a lock)."""
+    started, lock = threading.Event(), threading.Lock()
+
+    @app.before_request
+    def start_once():
+        if started.is_set() or not app.config[enabled_by]:
+            return
+        with lock:
+            if started.is_set():
+                return
+            started.set()
+        threading.Thread(target=target, args=(app,), name=name, daemon=True).start()
 
 
 def register_blueprints(app: Flask) -> None:

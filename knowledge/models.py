@@ -31,7 +31,8 @@ AUDIENCES = ("public", "internal")
 LANGUAGES = ("en", "nl")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """The CHECK clause that keeps a column to its known values (both floors' models use it)."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
@@ -77,7 +78,7 @@ class User(Base):
 
 class UserRole(Base):
     __tablename__ = "user_roles"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="known_role"),)
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="known_role"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -120,9 +121,9 @@ article_topics = Table(
 class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
-        CheckConstraint(_in("status", ARTICLE_STATUSES), name="known_status"),
-        CheckConstraint(_in("audience", AUDIENCES), name="known_audience"),
-        CheckConstraint(_in("language", LANGUAGES), name="known_language"),
+        CheckConstraint(one_of("status", ARTICLE_STATUSES), name="known_status"),
+        CheckConstraint(one_of("audience", AUDIENCES), name="known_audience"),
+        CheckConstraint(one_of("language", LANGUAGES), name="known_language"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

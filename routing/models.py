@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knowledge.base import Base, UTCDateTime
-from knowledge.models import Article, Topic, User
+from knowledge.models import Article, Topic, User, one_of
 
 CHANNELS = ("phone", "desk", "web", "email", "api")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -65,16 +65,12 @@ PRESENCES = ("available", "busy", "away")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Question(Base):
     __tablename__ = "questions"
     __table_args__ = (
-        CheckConstraint(_in("channel", CHANNELS), name="known_channel"),
-        CheckConstraint(_in("priority", PRIORITIES), name="known_priority"),
-        CheckConstraint(_in("status", QUESTION_STATUSES), name="known_status"),
+        CheckConstraint(one_of("channel", CHANNELS), name="known_channel"),
+        CheckConstraint(one_of("priority", PRIORITIES), name="known_priority"),
+        CheckConstraint(one_of("status", QUESTION_STATUSES), name="known_status"),
         Index("ix_questions_owner_status", "owner_id", "status"),
     )
 
@@ -131,7 +127,7 @@ class QuestionArticle(Base):
     """Which articles a question used (answered from the KB) or produced (captured, merged)."""
 
     __tablename__ = "question_articles"
-    __table_args__ = (CheckConstraint(_in("relation", ("used", "captured", "merged")), name="known_relation"),)
+    __table_args__ = (CheckConstraint(one_of("relation", ("used", "captured", "merged")), name="known_relation"),)
 
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
@@ -184,7 +180,7 @@ class ExpertStatus(Base):
 
     __tablename__ = "expert_status"
     __table_args__ = (
-        CheckConstraint(_in("presence", PRESENCES), name="known_presence"),
+        CheckConstraint(one_of("presence", PRESENCES), name="known_presence"),
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
     )
 
@@ -200,7 +196,7 @@ class ExpertStatus(Base):
 class WorkingHours(Base):
     __tablename__ = "working_hours"
     __table_args__ = (
-        CheckConstraint(_in("weekday", WEEKDAYS), name="known_weekday"),
+        CheckConstraint(one_of("weekday", WEEKDAYS), name="known_weekday"),
         CheckConstraint("starts < ends", name="starts_before_ends"),
     )
 

@@ -31,6 +31,7 @@ from routing.notifications import notify, notify_user
 from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
 
 MAX_QUESTION_TEXT = 10_000
+TEXT_TOO_LONG = f"A question has at most {MAX_QUESTION_TEXT:,} characters."
 # The contact details as a question stores them (the sizes of its columns).
 MAX_CUSTOMER_NAME, MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_PHONE = 120, 254, 40
 
@@ -75,7 +76,7 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
     if not text:
         problems["text"] = "Please describe the question."
     elif len(text) > MAX_QUESTION_TEXT:
-        problems["text"] = f"A question has at most {MAX_QUESTION_TEXT:,} characters."
+        problems["text"] = TEXT_TOO_LONG
     if new.channel not in CHANNELS:
         problems["channel"] = f"Unknown channel {new.channel!r}; use one of {', '.join(CHANNELS)}."
     if new.priority not in PRIORITIES:

@@ -13,8 +13,8 @@ from app.search import search_service
 from app.web import business_hours, now
 from routing.errors import InvalidQuestion, RoutingError
 from routing.intake import take_in_and_route
-from routing.questions import (MAX_CUSTOMER_NAME, MAX_CUSTOMER_PHONE, MAX_QUESTION_TEXT, Customer, NewQuestion,
-                               find_by_reference_and_token)
+from routing.questions import (MAX_CUSTOMER_NAME, MAX_CUSTOMER_PHONE, MAX_QUESTION_TEXT, TEXT_TOO_LONG, Customer,
+                               NewQuestion, find_by_reference_and_token)
 from routing.routing import preview_candidates
 from routing.tracking import customer_timeline, pending_info_request, status_in_words, who_has_it
 
@@ -104,7 +104,7 @@ def routing_preview():
     if body.get("topic") is not None and not isinstance(body["topic"], str):
         return error_response(400, "invalid_field", "topic must be a topic's slug (a string).")
     if len(body["text"]) > MAX_QUESTION_TEXT:
-        return error_response(422, "invalid_question", f"A question has at most {MAX_QUESTION_TEXT:,} characters.")
+        return error_response(422, "invalid_question", TEXT_TOO_LONG)
     try:
         candidates = preview_candidates(db.session, now(), body["text"], body.get("topic"),
                                         search=search_service(), hours=business_hours())

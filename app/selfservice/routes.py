@@ -1,5 +1,6 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from app.actions import commit_action
 from app.extensions import db
 from app.search import search_service
 from app.selfservice import bp
@@ -107,14 +108,8 @@ def _customer_action(question, token: str):
     action = request.form.get("action")
     if action not in ACTIONS:
         abort(400, "Unknown action.")
-    try:
-        ACTIONS[action](question, request.form)
-        db.session.commit()
-    except RoutingError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    else:
-        flash(DONE[action], "success")
+    _, refusal = commit_action(lambda: ACTIONS[action](question, request.form), {RoutingError: None})
+    flash(refusal or DONE[action], "danger" if refusal else "success")
     return redirect(url_for("selfservice.track", reference=question.reference, token=token), 303)
 
 
