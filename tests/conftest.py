@@ -71,7 +71,7 @@ def app(database_url, tmp_path, clock):
     yield app
     service = app.extensions.get("search")
     if service is not None:
-        service.fulltext.close()
+        service.close()  # its follower (background mode) must not write into the next test's database
     with app.app_context():
         _empty_all_tables(db.engine)
         db.engine.dispose()

@@ -223,3 +223,18 @@ def test_in_the_background_mode_a_committed_article_becomes_findable_without_a_r
     while time.monotonic() < deadline and not search(client, "graffiti")["results"]:
         time.sleep(0.1)
     assert titles(search(client, "graffiti")) == ["Graffiti removal"]
+
+
+def test_a_closed_search_service_stops_following_the_change_log(app, client, session):
+    """A follower left running wrote vectors into whatever database came next (found as a refused
+    request that 'changed document_vectors' in the access test, when it ran after this file)."""
+    import threading
+
+    app.config["SEARCH_SYNC"] = "background"
+    before = set(threading.enumerate())
+    assert search(client, "anything")["results"] == []  # opens the service and starts its follower
+    followers = [t for t in set(threading.enumerate()) - before if t.name == "search-index-follower"]
+    assert len(followers) == 1 and followers[0].is_alive()
+    app.extensions["search"].close()
+    followers[0].join(5)
+    assert not followers[0].is_alive()

@@ -35,6 +35,12 @@ def on_commit(listener: Callable[[], None]) -> None:
     _after_commit_listeners.append(listener)
 
 
+def off_commit(listener: Callable[[], None]) -> None:
+    """No longer called (a follower that stopped)."""
+    if listener in _after_commit_listeners:
+        _after_commit_listeners.remove(listener)
+
+
 def changes_after(session: Session, last_id: int, limit: int = 1000) -> list[IndexChange]:
     return list(session.scalars(select(IndexChange).where(IndexChange.id > last_id)
                                 .order_by(IndexChange.id).limit(limit)))

@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from knowledge.search.changes import changes_after, latest_change_id, on_commit
+from knowledge.search.changes import changes_after, latest_change_id, off_commit, on_commit
 from knowledge.search.documents import Document, DocumentSource, split_key
 from knowledge.search.embeddings import Embedder
 from knowledge.search.fulltext import FullTextIndex
@@ -50,6 +50,7 @@ class IndexReplica:
         self._stored: dict[str, dict] = {}
         self.keywords = KeywordIndex(self.fulltext)
         self._memory_applied = 0  # the last change this process's memory holds
+        self._followers: list[tuple[threading.Thread, threading.Event, threading.Event]] = []
 
     def result_fields(self, key: str) -> dict | None:
         """What a result shows of a document (title, teaser, language, audience, kind, review_by),
@@ -220,24 +221,38 @@ class IndexReplica:
     # -- running in the background -----------------------------------------------------------
 
     def follow(self, session_factory: Callable[[], Session], *, poll_seconds: float = 2.0) -> threading.Thread:
-        """Keep this replica current: wake on local commits, poll for other processes' changes."""
-        wake = threading.Event()
+        """Keep this replica current: wake on local commits, poll for other processes' changes,
+        until `stop_following`."""
+        wake, stop = threading.Event(), threading.Event()
         on_commit(wake.set)
 
         def loop():
-            while True:
+            while not stop.is_set():
                 wake.wait(poll_seconds)
                 wake.clear()
+                if stop.is_set():
+                    break
                 try:
                     with session_factory() as session:
                         self.catch_up(session)
                 except Exception:  # the log is durable: the next round retries what failed
                     log.exception("search index catch-up failed; retrying")
-                    time.sleep(poll_seconds)
+                    stop.wait(poll_seconds)
 
         thread = threading.Thread(target=loop, name="search-index-follower", daemon=True)
+        self._followers.append((thread, wake, stop))
         thread.start()
         return thread
+
+    def stop_following(self, timeout: float = 30.0) -> None:
+        """Stop the follower threads (a round under way finishes first): a replica that is put away
+        must not go on writing vectors into a database that now belongs to someone else."""
+        while self._followers:
+            thread, wake, stop = self._followers.pop()
+            stop.set()
+            off_commit(wake.set)
+            wake.set()
+            thread.join(timeout)
 
 
 def _document_from_stored(stored: dict) -> Document:

@@ -49,6 +49,11 @@ class SearchService:
         """Keep the replica current in a background thread: wake on local commits, poll for others'."""
         return self.replica.follow(session_factory, poll_seconds=poll_seconds)
 
+    def close(self) -> None:
+        """Stop following the change log and close the index's files."""
+        self.replica.stop_following()
+        self.replica.fulltext.close()
+
     # -- answering queries (`HybridSearch`) ------------------------------------------------------
 
     def search(self, text: str, *, public_only: bool, kinds: tuple[str, ...] = ("article", "question"),
