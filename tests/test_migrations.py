@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import JSON, DateTime, Integer, String, column, create_engine, inspect, select, table, text
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, column, create_engine, inspect, select, table, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -72,7 +72,7 @@ def test_the_facts_upgrade_derives_them_from_the_events_already_recorded(migrati
     at = {"received": t0, "routed": t0 + timedelta(seconds=60), "forwarded": t0 + timedelta(seconds=120),
           "answered": t0 + timedelta(seconds=300)}
     users = table("users", column("id", Integer), column("email", String), column("name", String),
-                  column("locale", String), column("active", Integer), column("created_at", DateTime))
+                  column("locale", String), column("active", Boolean), column("created_at", DateTime))
     questions = table("questions", *(column(name) for name in (
         "id", "reference", "tracking_token_hash", "channel", "text", "language", "priority", "status",
         "worth_keeping", "version")), column("created_at", DateTime), column("updated_at", DateTime))
@@ -80,7 +80,7 @@ def test_the_facts_upgrade_derives_them_from_the_events_already_recorded(migrati
                    column("kind", String), column("payload", JSON))
     with db.engine.begin() as conn:
         conn.execute(users.insert(), [{"id": n, "email": f"expert{n}@example.org", "name": f"Expert {n}",
-                                       "locale": "nl", "active": 1, "created_at": t0} for n in (1, 2)])
+                                       "locale": "nl", "active": True, "created_at": t0} for n in (1, 2)])
         conn.execute(questions.insert(), [
             {"id": n, "reference": f"VB-2026-{n:06d}", "tracking_token_hash": "0" * 64, "channel": "phone",
              "text": "My green bin was not emptied.", "language": "en", "priority": "normal", "status": status,
