@@ -138,3 +138,22 @@ def test_tags_go_to_topics_through_a_mapping_file(runner, session, tmp_path):
                               "--topics", _write(tmp_path, "bad.csv", "woz,nergens\n")])
     assert bad.exit_code != 0 and "line 1: there is no topic 'nergens'" in bad.output
     assert session.scalar(select(func.count()).select_from(Question)) == 1
+
+
+def test_the_intake_form_shows_the_inferred_topic_and_records_the_agents_correction(client, auth, session):
+    from routing.models import Event
+
+    _topics(session)
+    make_user(session, "agent", email="agent@gemeente.example")
+    make_user(session, "expert", email="joke@gemeente.example", name="Joke de Boer")
+    session.commit()
+    auth.login("agent@gemeente.example")
+    page = client.get("/frontoffice/questions/new?q=Mevrouw vindt haar WOZ-waarde te hoog").get_data(as_text=True)
+    assert "Lijkt op: Belastingen › WOZ (1,00)" in page
+    assert 'value="property-tax" selected' in page or 'selected value="property-tax"' in page
+    response = auth.post("/frontoffice/questions/new", {"text": "Mevrouw vindt haar WOZ-waarde te hoog",
+                                                        "channel": "phone", "priority": "normal",
+                                                        "topic": "dog-tax", "inferred_topic": "property-tax"})
+    assert response.status_code == 302  # to the new question's page
+    corrected = session.scalar(select(Event).where(Event.kind == "topic_corrected"))
+    assert corrected.payload == {"inferred": "property-tax", "chosen": "dog-tax"}
