@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.catalogue import topic_with_slug
 from knowledge.people import create_user, find_user_by_email, normalise_email, set_roles
-from routing.availability import set_expert_status, set_working_hours
+from routing.availability import parse_span, set_expert_status, set_working_hours
 from routing.errors import RoutingError
 from routing.expertise import declare_expertise
 from routing.models import WEEKDAYS
@@ -130,12 +130,3 @@ def _row(session: Session, values: dict[str, str], problems: list[str]) -> Exper
         return None
     return ExpertRow(email=email, name=values["name"][:120], topics=tuple(topics), capacity=capacity, hours=hours)
 
-
-def parse_span(value: str) -> tuple[time, time] | None:
-    """`HH:MM-HH:MM` with the start before the end, else None."""
-    start, _, end = value.partition("-")
-    try:
-        span = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
-    except ValueError:
-        return None
-    return span if span[0] < span[1] else None
