@@ -180,11 +180,12 @@ def route_question(session: Session, now: datetime, question: Question, *, searc
                    hours: BusinessHours, actor_id: int | None, chosen_user_id: int | None = None,
                    exclude: frozenset[int] = frozenset(), reason: str = "") -> tuple[Question, list[Candidate]]:
     """Give the question an owner and a promise; the `routed` event keeps every candidate and score."""
-    promise = promise_for(session, question.topic, question.priority)
+    inferred = infer_topic(session, search, question.text) if question.topic is None else None
+    promise = promise_for(session, question.topic or (inferred.topic if inferred else None), question.priority)
     due_at = question.due_at or due_at_for(now, promise, hours)
     candidates = rank_experts(session, now, search, question.text, question.topic, due_at=due_at, exclude=exclude,
                               customer_questions=earlier_question_ids(session, question),
-                              coordinator_id=promise.coordinator_id)
+                              coordinator_id=promise.coordinator_id, inferred=inferred)
     if chosen_user_id is not None and not is_active_expert(session.get(User, chosen_user_id)):
         raise InvalidQuestion("Pick one of the experts shown.")
     owner_id, why = _choose(candidates, promise, chosen_user_id, _names(session, candidates, promise))

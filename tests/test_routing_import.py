@@ -157,3 +157,25 @@ def test_the_intake_form_shows_the_inferred_topic_and_records_the_agents_correct
     assert response.status_code == 302  # to the new question's page
     corrected = session.scalar(select(Event).where(Event.kind == "topic_corrected"))
     assert corrected.payload == {"inferred": "property-tax", "chosen": "dog-tax"}
+
+
+def test_with_no_evidence_for_anyone_the_question_goes_to_the_coordinator_and_says_so(client, runner, session):
+    from routing.sla import set_policy
+    from tests.factories import make_expert
+
+    _topics(session)
+    make_expert(session, "Aart Aalders")  # first by name, knows nothing declared or learned
+    coordinator = make_expert(session, "Zoë Zandstra")
+    set_policy(session, topic_id=None, accept_within_minutes=60, answer_within_hours=16, escalate_before_minutes=120,
+               coordinator_id=coordinator.id)
+    session.commit()
+    headers = {"Authorization": f"Bearer {_staff_token(session, runner)}"}
+    ask = {"text": "Een vraag waar niemand iets over weet", "channel": "phone"}
+    preview = client.post("/api/v1/routing/preview", headers=headers, json=ask).get_json()
+    assert preview["candidates"][0]["name"] == "Zoë Zandstra"
+    assert any("no evidence for anyone" in r for r in preview["candidates"][0]["reasons"])
+    assert preview["route"] == ("routed to Zoë Zandstra, the topic's coordinator: "
+                                "no evidence for anyone on this question yet")
+    reference = client.post("/api/v1/questions", headers=headers, json=ask).get_json()["reference"]
+    question = session.scalar(select(Question).where(Question.reference == reference))
+    assert question.owner_id == coordinator.id
