@@ -10,7 +10,8 @@ The questions were written before any run and nothing was tuned on them.
 
     PYTHONPATH=$PWD HF_HUB_OFFLINE=1 .venv/bin/python bench/eval_routing_demo_nl.py [--embedders hashing]
 
-Prints JSON: {"P@1", "Hit@3", "topic_accuracy", "questions", "embedders", "misses": [...]}.
+`--half validation|test` scores only the odd or even lines: a change tried on one half is reported on the other.
+Prints JSON: {"P@1", "Hit@3", "topic_accuracy", "questions", "half", "embedders", "misses": [...]}.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ QUESTIONS = os.path.join(HERE, "data", "routing_demo_nl.jsonl")
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)  # a Monday, 10:30 in Wadderveen
 
 
-def evaluate(embedders: dict[str, str] | None) -> dict:
+def evaluate(embedders: dict[str, str] | None, half: str | None = None) -> dict:
     from sqlalchemy import select
 
     from app import create_app
@@ -38,6 +39,8 @@ def evaluate(embedders: dict[str, str] | None) -> dict:
     from routing.models import DeclaredExpertise
 
     questions = [json.loads(line) for line in open(QUESTIONS, encoding="utf-8") if line.strip()]
+    if half is not None:  # a change tried on the validation half (odd lines) is judged on the test half (even)
+        questions = questions[0::2] if half == "validation" else questions[1::2]
     with tempfile.TemporaryDirectory() as folder:
         config = {"VRAAGBAAK_ENV": "testing", "TESTING": True, "SECRET_KEY": "bench-only",
                   "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/demo.db", "INDEX_DIR": f"{folder}/index",
@@ -78,16 +81,18 @@ def evaluate(embedders: dict[str, str] | None) -> dict:
             db.engine.dispose()
     n = len(questions)
     return {"P@1": round(p1 / n, 3), "Hit@3": round(hit3 / n, 3), "topic_accuracy": round(topic_right / n, 3),
-            "questions": n, "embedders": embedders or "app default", "misses": misses}
+            "questions": n, "half": half or "all", "embedders": embedders or "app default", "misses": misses}
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedders", default=None,
                         help="e.g. 'hashing' for both languages (fast, no model); default: the app's models")
+    parser.add_argument("--half", choices=("validation", "test"), default=None,
+                        help="only the odd (validation) or even (test) lines")
     args = parser.parse_args(argv)
     embedders = {"en": args.embedders, "nl": args.embedders} if args.embedders else None
-    print(json.dumps(evaluate(embedders), indent=2, ensure_ascii=False))
+    print(json.dumps(evaluate(embedders, args.half), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

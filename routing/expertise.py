@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from knowledge.models import Topic
 from knowledge.people import active_experts
 from routing.errors import RoutingError
-from routing.models import DeclaredExpertise, Question
+from routing.models import AnswerEvidence, DeclaredExpertise, Question
 
 TAU = 0.1  # width of the similarity kernel
 SIMILAR_HALF_LIFE_DAYS = 14.0
@@ -186,7 +186,7 @@ class ExpertProfile:
     user_id: int
     name: str
     declared: list[tuple[str, int]]  # (topic path, level)
-    learned: list[tuple[str, int]]  # (topic path, answers in the last LEARNED_WINDOW_DAYS), most first
+    learned: list[tuple[str, int]]  # (topic path, answers in the LEARNED_WINDOW_DAYS up to the newest), most first
 
 
 LEARNED_WINDOW_DAYS = 90
@@ -198,11 +198,19 @@ def expertise_map(session: Session, now: datetime) -> list[ExpertProfile]:
     for row in session.scalars(select(DeclaredExpertise)):
         declared.setdefault(row.user_id, []).append((row.topic.path, row.level))
     learned: dict[int, list[tuple[str, int]]] = {}
+    # The window ends at the newest answer, not at the clock: an imported history shows what it taught.
+    newest = min(filter(None, (session.scalar(select(func.max(Question.answered_at))), now)))
+    since = newest - timedelta(days=LEARNED_WINDOW_DAYS)
+    own = (select(Question.answered_by_id.label("user_id"), Question.topic_id.label("topic_id"))
+           .where(Question.answered_at >= since, Question.topic_id.is_not(None)))
+    more = (select(AnswerEvidence.user_id, Question.topic_id)
+            .join(Question, Question.id == AnswerEvidence.question_id)
+            .where(AnswerEvidence.answered_at >= since, Question.topic_id.is_not(None)))
+    answers = own.union_all(more).subquery()
     rows = session.execute(
-        select(Question.answered_by_id, Topic, func.count())
-        .join(Topic, Question.topic_id == Topic.id)
-        .where(Question.answered_at >= now - timedelta(days=LEARNED_WINDOW_DAYS))
-        .group_by(Question.answered_by_id, Topic.id).order_by(func.count().desc())).all()
+        select(answers.c.user_id, Topic, func.count())
+        .join(Topic, answers.c.topic_id == Topic.id)
+        .group_by(answers.c.user_id, Topic.id).order_by(func.count().desc(), Topic.name)).all()
     for user_id, topic, count in rows:
         learned.setdefault(user_id, []).append((topic.path, count))
     return [ExpertProfile(user_id=u.id, name=u.name, declared=sorted(declared.get(u.id, [])),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.models import Topic, article_topics
+from knowledge.models import Article, Topic, article_topics
 from knowledge.search import SearchService
 from routing.expertise import TAU
 from routing.models import Question, question_topics
@@ -90,18 +90,43 @@ def _topic_words(topics: dict[str, Topic], text: str) -> dict[str, float]:
     return votes
 
 
-def _document_topics(session: Session, kinds_ids: list[tuple[str, int]]) -> dict[tuple[str, int], set[str]]:
+def _document_topics(session: Session, kinds_ids: list[tuple[str, int]]
+                     ) -> dict[tuple[str, int], tuple[set[str], str]]:
+    """(kind, id) → (its topics, its language)."""
     articles = [i for kind, i in kinds_ids if kind == "article"]
     questions = [i for kind, i in kinds_ids if kind == "question"]
-    found: dict[tuple[str, int], set[str]] = {}
+    found: dict[tuple[str, int], tuple[set[str], str]] = {}
     if articles:
-        for article_id, slug in session.execute(
-                select(article_topics.c.article_id, Topic.slug).join(Topic, Topic.id == article_topics.c.topic_id)
+        for article_id, slug, language in session.execute(
+                select(article_topics.c.article_id, Topic.slug, Article.language)
+                .join(Topic, Topic.id == article_topics.c.topic_id)
+                .join(Article, Article.id == article_topics.c.article_id)
                 .where(article_topics.c.article_id.in_(articles))):
-            found.setdefault(("article", article_id), set()).add(slug)
-    for qid, slugs in question_topic_slugs(session, questions).items() if questions else ():
-        found[("question", qid)] = set(slugs)
+            found.setdefault(("article", article_id), (set(), language))[0].add(slug)
+    if questions:
+        languages = dict(session.execute(select(Question.id, Question.language).where(Question.id.in_(questions))).all())
+        for qid, slugs in question_topic_slugs(session, questions).items():
+            found[("question", qid)] = (set(slugs), languages.get(qid, "en"))
     return found
+
+
+def _per_language(found: dict[tuple[str, int], tuple[set[str], str]],
+                  weighted: list[tuple[tuple[str, int], float]]) -> dict[str, float]:
+    """Votes normalised within each language, then averaged over the languages: a Dutch question's
+    few Dutch neighbours are closer than any English one merely by sharing the language, and must
+    not outvote the English documents for that alone."""
+    by_language: dict[str, dict[str, float]] = {}
+    for key, weight in weighted:
+        slugs, language = found.get(key, (set(), ""))
+        votes = by_language.setdefault(language, {})
+        for slug in slugs:
+            votes[slug] = votes.get(slug, 0.0) + weight
+    total: dict[str, float] = {}
+    spoken = [votes for votes in by_language.values() if sum(votes.values()) > 0]
+    for votes in spoken:
+        for slug, share in _normalised(votes).items():
+            total[slug] = total.get(slug, 0.0) + share / len(spoken)
+    return total
 
 
 def question_topic_slugs(session: Session, question_ids: list[int] | None = None) -> dict[int, frozenset[str]]:
@@ -119,19 +144,11 @@ def question_topic_slugs(session: Session, question_ids: list[int] | None = None
 
 def _neighbours(session: Session, search: SearchService, text: str) -> dict[str, float]:
     near = search.similar_documents(text, kinds=("article", "question"), k=NEIGHBOURS)
-    topics = _document_topics(session, [(kind, i) for kind, i, _ in near])
-    votes: dict[str, float] = {}
-    for kind, i, similarity in near:
-        for slug in topics.get((kind, i), ()):
-            votes[slug] = votes.get(slug, 0.0) + math.exp((similarity - 1.0) / TAU)
-    return votes
+    found = _document_topics(session, [(kind, i) for kind, i, _ in near])
+    return _per_language(found, [((kind, i), math.exp((similarity - 1.0) / TAU)) for kind, i, similarity in near])
 
 
 def _keyword_hits(session: Session, search: SearchService, text: str) -> dict[str, float]:
     hits = search.search(text, public_only=False, kinds=("article", "question"), limit=KEYWORD_HITS)
-    topics = _document_topics(session, [(h.kind, h.id) for h in hits])
-    votes: dict[str, float] = {}
-    for rank, hit in enumerate(hits, start=1):
-        for slug in topics.get((hit.kind, hit.id), ()):
-            votes[slug] = votes.get(slug, 0.0) + 1.0 / rank
-    return votes
+    found = _document_topics(session, [(h.kind, h.id) for h in hits])
+    return _per_language(found, [((h.kind, h.id), 1.0 / rank) for rank, h in enumerate(hits, start=1)])

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from knowledge.models import User
-from routing.expertise import PastAnswer, expertise_scores
+from routing.expertise import PastAnswer, expertise_map, expertise_scores
 from routing.models import AnswerEvidence, DeclaredExpertise, Question, WorkingHours
 from tests.factories import make_topic, make_user
 
@@ -76,6 +76,8 @@ def test_an_organisation_loaded_only_by_import_routes_to_an_available_person(cli
     assert "Kept 13 answers as evidence" in result.output  # both answerers of each WOZ question
     assert "Warning: The newest answer is from 2018-03-" in result.output
     assert session.scalar(select(func.count()).select_from(AnswerEvidence)) == 5
+    learned = {p.name: p.learned for p in expertise_map(session, datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc))}
+    assert learned["Joke de Boer"] == [("Imported › woz-bezwaar", 5)]  # never accepted, still learned
 
     token = _staff_token(session, runner)
     headers = {"Authorization": f"Bearer {token}"}
