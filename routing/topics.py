@@ -104,7 +104,8 @@ def _document_topics(session: Session, kinds_ids: list[tuple[str, int]]
                 .where(article_topics.c.article_id.in_(articles))):
             found.setdefault(("article", article_id), (set(), language))[0].add(slug)
     if questions:
-        languages = dict(session.execute(select(Question.id, Question.language).where(Question.id.in_(questions))).all())
+        languages = dict(session.execute(select(Question.id, Question.language)
+                                         .where(Question.id.in_(questions))).all())
         for qid, slugs in question_topic_slugs(session, questions).items():
             found[("question", qid)] = (set(slugs), languages.get(qid, "en"))
     return found

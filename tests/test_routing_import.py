@@ -84,6 +84,9 @@ def test_an_organisation_loaded_only_by_import_routes_to_an_available_person(cli
     preview = client.post("/api/v1/routing/preview", headers=headers,
                           json={"text": "Mevrouw vindt de WOZ-waarde van haar woning te hoog", "limit": 2}).get_json()
     assert len(preview["candidates"]) == 2 and preview["total"] == 3
+    topic = preview["topic"]
+    assert topic["inferred"] is True and 0 < topic["confidence"] <= 1
+    assert topic["label"] == f"Lijkt op: {topic['path']} ({topic['confidence']:.2f})".replace(".", ",")
     first = preview["candidates"][0]
     assert first["name"] == "Annelies de Vries" and first["available"] and first["score"] > 0
     assert preview["route"].startswith("routed to Annelies de Vries: ")

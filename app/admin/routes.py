@@ -90,7 +90,8 @@ EXPERT_ACTIONS = {
     "forget": lambda person, form: forget_expertise(db.session, person.id,
                                                     form.get("topic_id", type=database_id) or 0),
 }
-EXPERT_DONE = {"expertise": "Saved.", "availability": "Saved.", "hours": "Saved.", "absence": "Saved."}  # "forget" says nothing
+# "forget" says nothing
+EXPERT_DONE = {"expertise": "Saved.", "availability": "Saved.", "hours": "Saved.", "absence": "Saved."}
 
 
 @bp.route("/experts/<int:user_id>", methods=["GET", "POST"])
