@@ -51,7 +51,8 @@ class Candidate:
                 "expertise": round(self.expertise, 4), "available": self.available, "reasons": list(self.reasons)}
 
 
-NO_EVIDENCE = "no evidence for anyone on this question yet: the topic's coordinator comes first, the rest by name"
+NO_EVIDENCE = {True: "no evidence for anyone on this question yet: the topic's coordinator comes first, the rest by name",
+               False: "no evidence for anyone on this question yet and no coordinator: in order of name"}
 
 
 def rank_experts(session: Session, now: datetime, search: SearchService | None, text: str, topic: Topic | None,
@@ -72,8 +73,9 @@ def rank_experts(session: Session, now: datetime, search: SearchService | None, 
                               candidates=experts)
     availability = availability_of(session, list(experts), now, due_at)
     no_evidence = all(e.score <= 0.0 for e in scores.values())
-    ranked = [_candidate(experts[u], scores[u], availability[u], inferred if topic is not None else None,
-                         no_evidence) for u in experts]
+    said = NO_EVIDENCE[coordinator_id is not None] if no_evidence else None
+    ranked = [_candidate(experts[u], scores[u], availability[u], inferred if topic is not None else None, said)
+              for u in experts]
     first = coordinator_id if no_evidence else None
     ranked.sort(key=lambda c: (-c.available, c.user_id != first, -c.score, c.name))
     return ranked if limit is None else ranked[:limit]
@@ -112,7 +114,7 @@ def _names(session: Session, candidates: list[Candidate], promise: Promise) -> d
 
 
 def _candidate(user: User, expertise: Expertise, availability: Availability, inferred: TopicGuess | None,
-               no_evidence: bool) -> Candidate:
+               no_evidence: str | None) -> Candidate:
     if not availability.can_take_now:
         factor = 0.0
     elif availability.working_now:
@@ -124,11 +126,11 @@ def _candidate(user: User, expertise: Expertise, availability: Availability, inf
     load = availability.open_questions / max(availability.capacity, 1)
     score = expertise.score * factor * (1.0 - LOAD_PENALTY * min(load, 1.0))
     about = [f"topic inferred from the text: {inferred.topic.path} ({inferred.confidence:.2f})"] if inferred else []
-    evidence = [NO_EVIDENCE] if no_evidence else [r for r in expertise.reasons if r != NO_ANSWERS_YET]
+    evidence = [no_evidence] if no_evidence else [r for r in expertise.reasons if r != NO_ANSWERS_YET]
     told = availability.reasons()
     return Candidate(user_id=user.id, name=user.name, score=score, expertise=expertise.score,
                      available=availability.can_take_now and availability.works_before,
-                     reasons=tuple(about + expertise.reasons + ([NO_EVIDENCE] if no_evidence else []) + told),
+                     reasons=tuple(about + expertise.reasons + ([no_evidence] if no_evidence else []) + told),
                      summary=f"{user.name}: {', '.join(evidence[:2] + told[:1])}")
 
 
