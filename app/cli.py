@@ -119,17 +119,49 @@ def tick_command() -> None:
 
 @routing_cli.command("import-history")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-def import_history_command(file) -> None:
-    """Load past answered questions (JSON Lines) so routing learns who knows what."""
-    from routing.history import import_history
+@click.option("--topics", "mapping_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="CSV tag,topic: the tag's questions go to that existing topic (empty topic: tag ignored).")
+def import_history_command(file, mapping_file) -> None:
+    """Load past answered questions (JSON Lines) so routing learns who knows what; every answer counts."""
+    from routing.history import InvalidTopicMapping, import_history, read_topic_mapping
 
+    try:
+        mapping = read_topic_mapping(db.session, mapping_file.readlines()) if mapping_file else None
+    except InvalidTopicMapping as error:
+        raise click.ClickException(str(error)) from error
     lines = file.readlines()
     with click.progressbar(length=len(lines), label="Importing history") as bar:
-        report = import_history(db.session, lines, progress=lambda n: bar.update(n - bar.pos))
+        report = import_history(db.session, lines, now=now(), topic_mapping=mapping,
+                                progress=lambda n: bar.update(n - bar.pos))
     for number, message in report.errors:
         click.echo(f"line {number}: {message}", err=True)
     click.echo(f"Imported {report.imported} answered questions and {report.people_created} new experts; "
                f"skipped {len(report.errors)} invalid lines.")
+    click.echo(f"Kept {report.answers} answers as evidence; created {report.topics_created} topics.")
+    if report.oldest_answer:
+        click.echo(f"Answers from {report.oldest_answer:%Y-%m-%d} to {report.newest_answer:%Y-%m-%d}.")
+    for reason, count, numbers in report.skipped_by_reason():
+        click.echo(f"Skipped {count}: {reason} (line{'s' if count > 1 else ''} "
+                   f"{', '.join(map(str, numbers))}{', …' if count > len(numbers) else ''})")
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+@routing_cli.command("import-experts")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def import_experts_command(file) -> None:
+    """Load experts from CSV (README): e-mail, name, topics and levels, capacity, weekly hours. All or nothing."""
+    from routing.staff import InvalidExpertsFile, import_experts
+
+    try:
+        report = import_experts(db.session, now(), file.read())
+    except InvalidExpertsFile as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"Nothing imported: {len(error.problems)} bad line(s).") from error
+    db.session.commit()
+    click.echo(f"Imported {report.created} new and {report.updated} existing experts.")
 
 
 def _demo_password() -> str:

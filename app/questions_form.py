@@ -7,7 +7,7 @@ syntax, and the length of the text as typed rather than as stored). It must not 
 """
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, Field, SelectField, StringField, TextAreaField
+from wtforms import EmailField, Field, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional
 
@@ -76,6 +76,18 @@ class IntakeForm(QuestionForm):
 
     channel = SelectField("Channel", choices=[SelectChoice(c) for c in ("phone", "desk", "email")])
     priority = SelectField("Priority", choices=[SelectChoice(p) for p in PRIORITIES], default="normal")
+    # The topic shown as inferred from the text ("Lijkt op: …"); another choice is recorded as a correction.
+    inferred_topic = HiddenField()
+    inferred_label = ""
+
+    def show_inferred(self, guess) -> None:
+        """Pre-select the topic inferred from the text (routing.topics.TopicGuess) and say so."""
+        if guess.topic is None:
+            return
+        self.inferred_topic.data = guess.topic.slug
+        self.inferred_label = guess.label()
+        if not self.topic.data:
+            self.topic.data = guess.topic.slug
 
     def channel_and_priority(self) -> tuple[str, str]:
         return self.channel.data, self.priority.data

@@ -48,6 +48,40 @@ def set_working_hours(session: Session, user_id: int, hours: dict[str, tuple[tim
     session.flush()
 
 
+def parse_span(value: str) -> tuple[time, time] | None:
+    """A working day written `HH:MM-HH:MM` (start before end), else None."""
+    start, _, end = value.partition("-")
+    try:
+        span = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError:
+        return None
+    return span if span[0] < span[1] else None
+
+
+def set_weekly_schedule(session: Session, user_id: int, days: dict[str, str]) -> None:
+    """Replace a person's weekly hours from what an admin wrote per day (`08:30-17:00`, empty: day off);
+    one wrong day and nothing changes."""
+    hours, wrong = {}, []
+    for day in WEEKDAYS:
+        value = (days.get(day) or "").strip()
+        if value:
+            span = parse_span(value)
+            if span is None:
+                wrong.append(day)
+            else:
+                hours[day] = span
+    if wrong:
+        raise InvalidAvailability(f"Write each working day as 08:30-17:00, the start before the end "
+                                  f"(not so on {', '.join(wrong)}); leave a day off empty.")
+    set_working_hours(session, user_id, hours)
+
+
+def weekly_schedule(session: Session, user_id: int) -> dict[str, str]:
+    """A person's weekly hours as the admin form shows them: day → `08:30-17:00`."""
+    return {row.weekday: f"{row.starts:%H:%M}-{row.ends:%H:%M}"
+            for row in session.scalars(select(WorkingHours).where(WorkingHours.user_id == user_id))}
+
+
 def add_absence(session: Session, user_id: int, *, starts_at: datetime, ends_at: datetime,
                 reason: str = "") -> Absence:
     if not starts_at < ends_at:

@@ -8,6 +8,11 @@ Two kinds of evidence:
   recent answers to similar questions weigh most. Topic overlap adds a smaller decayed count, and
   having answered this same customer before (routing.customers) adds a little more.
 
+Recency is measured on the evidence's own time scale: an answer's age is counted back from the newest
+answer in the evidence (not later than now), never from the clock alone, so a history
+imported years after it ended still counts — who answered most recently *within it* weighs most —
+and nobody silently scores 0 because the clock moved on.
+
 Measured on Stack Exchange history (docs/research/routing-lab.md): content-only profiles lose to
 "most active"; this soft nearest-neighbour vote with a two-week half-life beat every baseline on
 the validation period. The scoring below is pure (plain data in, scores and reasons out) so the
@@ -26,7 +31,7 @@ from sqlalchemy.orm import Session
 from knowledge.models import Topic
 from knowledge.people import active_experts
 from routing.errors import RoutingError
-from routing.models import DeclaredExpertise, Question
+from routing.models import AnswerEvidence, DeclaredExpertise, Question
 
 TAU = 0.1  # width of the similarity kernel
 SIMILAR_HALF_LIFE_DAYS = 14.0
@@ -39,6 +44,7 @@ SIMILAR_REASON_COSINE = 0.5  # "similar" in the reasons shown to people
 # A declared level is a prior for people without history (new staff, new topics); in log space it
 # is worth about as much as 1, 1.7 or 3 recent, closely similar answers.
 DECLARED_BONUS = {0: 0.0, 1: 0.3, 2: 0.6, 3: 1.0}
+NO_ANSWERS_YET = "no answers or declared expertise for this yet"
 LEVEL_NAMES = {1: "basic knowledge of", 2: "good knowledge of", 3: "specialist in"}
 
 
@@ -109,13 +115,14 @@ def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topi
 
     for user_id in candidates or ():
         entry(user_id)
+    # evidence from the future never counts (replays, clock skew)
+    past = [answer for answer in past if answer.answered_at <= now]
+    newest = max((answer.answered_at for answer in past), default=now)
     for answer in past:
-        if answer.answered_at > now:
-            continue  # evidence from the future never counts (replays, clock skew)
         e = entry(answer.user_id)
         e.answers += 1
         e.latest_answer = max(filter(None, (e.latest_answer, answer.answered_at)))
-        e.similar_vote += math.exp((answer.similarity - 1.0) / TAU) * _decay(now, answer.answered_at,
+        e.similar_vote += math.exp((answer.similarity - 1.0) / TAU) * _decay(newest, answer.answered_at,
                                                                             SIMILAR_HALF_LIFE_DAYS)
         if answer.similarity >= SIMILAR_REASON_COSINE:
             e.similar_answers += 1
@@ -123,7 +130,7 @@ def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topi
         shared = len(question_topics & answer.topics)
         if shared:
             e.topic_answers += 1
-            e.topic_vote += shared * _decay(now, answer.answered_at, TOPIC_HALF_LIFE_DAYS)
+            e.topic_vote += shared * _decay(newest, answer.answered_at, TOPIC_HALF_LIFE_DAYS)
         if answer.same_customer:
             e.customer_answers += 1
             e.latest_customer = max(filter(None, (e.latest_customer, answer.answered_at)))
@@ -154,7 +161,7 @@ def expertise_reasons(e: Expertise, now: datetime) -> list[str]:
     if e.topic_answers:
         reasons.append(f"{e.topic_answers} answer{'s' if e.topic_answers != 1 else ''} in this topic")
     if not reasons:
-        reasons.append("no answers or declared expertise for this yet")
+        reasons.append(NO_ANSWERS_YET)
     return reasons
 
 
@@ -179,7 +186,7 @@ class ExpertProfile:
     user_id: int
     name: str
     declared: list[tuple[str, int]]  # (topic path, level)
-    learned: list[tuple[str, int]]  # (topic path, answers in the last LEARNED_WINDOW_DAYS), most first
+    learned: list[tuple[str, int]]  # (topic path, answers in the LEARNED_WINDOW_DAYS up to the newest), most first
 
 
 LEARNED_WINDOW_DAYS = 90
@@ -191,11 +198,19 @@ def expertise_map(session: Session, now: datetime) -> list[ExpertProfile]:
     for row in session.scalars(select(DeclaredExpertise)):
         declared.setdefault(row.user_id, []).append((row.topic.path, row.level))
     learned: dict[int, list[tuple[str, int]]] = {}
+    # The window ends at the newest answer, not at the clock: an imported history shows what it taught.
+    newest = min(filter(None, (session.scalar(select(func.max(Question.answered_at))), now)))
+    since = newest - timedelta(days=LEARNED_WINDOW_DAYS)
+    own = (select(Question.answered_by_id.label("user_id"), Question.topic_id.label("topic_id"))
+           .where(Question.answered_at >= since, Question.topic_id.is_not(None)))
+    more = (select(AnswerEvidence.user_id, Question.topic_id)
+            .join(Question, Question.id == AnswerEvidence.question_id)
+            .where(AnswerEvidence.answered_at >= since, Question.topic_id.is_not(None)))
+    answers = own.union_all(more).subquery()
     rows = session.execute(
-        select(Question.answered_by_id, Topic, func.count())
-        .join(Topic, Question.topic_id == Topic.id)
-        .where(Question.answered_at >= now - timedelta(days=LEARNED_WINDOW_DAYS))
-        .group_by(Question.answered_by_id, Topic.id).order_by(func.count().desc())).all()
+        select(answers.c.user_id, Topic, func.count())
+        .join(Topic, answers.c.topic_id == Topic.id)
+        .group_by(answers.c.user_id, Topic.id).order_by(func.count().desc(), Topic.name)).all()
     for user_id, topic, count in rows:
         learned.setdefault(user_id, []).append((topic.path, count))
     return [ExpertProfile(user_id=u.id, name=u.name, declared=sorted(declared.get(u.id, [])),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.models import Article
 from knowledge.search import SearchService
+from routing.events import record_event
 from routing.models import Question
 from routing.questions import NewQuestion, answer_from_knowledge_base, take_in_question
 from routing.routing import Candidate, route_question
@@ -19,9 +20,17 @@ from routing.sla import BusinessHours
 
 def take_in_and_route(session: Session, now: datetime, new: NewQuestion, *, search: SearchService | None,
                       hours: BusinessHours, taken_in_by_id: int | None = None,
-                      chosen_user_id: int | None = None) -> tuple[Question, str, list[Candidate]]:
-    """Returns the routed question, its tracking token (shown only now) and the candidates considered."""
+                      chosen_user_id: int | None = None,
+                      inferred_topic_slug: str | None = None) -> tuple[Question, str, list[Candidate]]:
+    """Returns the routed question, its tracking token (shown only now) and the candidates considered.
+
+    `inferred_topic_slug` is the topic the form showed as inferred from the text; when the agent chose
+    another one, that correction is evidence too (a `topic_corrected` event with both)."""
     question, token = take_in_question(session, now, new, taken_in_by_id=taken_in_by_id)
+    chosen = question.topic.slug if question.topic else None
+    if inferred_topic_slug and chosen != inferred_topic_slug:
+        record_event(session, now, "topic_corrected", question=question, actor_id=taken_in_by_id,
+                     inferred=inferred_topic_slug, chosen=chosen)
     question, candidates = route_question(session, now, question, search=search, hours=hours,
                                           actor_id=taken_in_by_id, chosen_user_id=chosen_user_id)
     return question, token, candidates

@@ -11,11 +11,13 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     ForeignKey,
     Index,
     Integer,
     SmallInteger,
     String,
+    Table,
     Text,
     Time,
 )
@@ -60,6 +62,8 @@ EVENT_KINDS = (
     "sent_back",
     "merged",
     "flagged",
+    # the agent chose another topic than the one inferred from the text: evidence for topic inference
+    "topic_corrected",
 )
 PRESENCES = ("available", "busy", "away")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -159,6 +163,27 @@ class Event(Base):
 
     question: Mapped[Question | None] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+# A question's further topics beside `Question.topic_id` (an imported question keeps every tag).
+question_topics = Table(
+    "question_topics",
+    Base.metadata,
+    Column("question_id", ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class AnswerEvidence(Base):
+    """An answer to a question besides the one on the question itself (`answered_by_id`): imported
+    history keeps every answerer, accepted or not, so each of them counts as learned expertise."""
+
+    __tablename__ = "answer_evidence"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class DeclaredExpertise(Base):

@@ -1,13 +1,16 @@
 """Routing: rank the experts for a question and hand it to one, with the reasons on record.
 
 rank = expertise (routing.expertise) × availability (routing.availability) × room left.
+A question without a topic gets the one inferred from its text (routing.topics) for declared expertise.
 Automatic assignment takes the best person who can take work now; an agent may pick anyone shown.
-When nobody can, the topic's coordinator gets it — a question is never left without an owner.
+When nobody can — or when nobody has any evidence for this question, so that a ranking would only be
+name order — the topic's coordinator gets it, and the reasons say so. A question is never left without
+an owner.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,12 +21,12 @@ from knowledge.search import SearchService
 from routing.availability import Availability, availability_of
 from routing.customers import earlier_question_ids
 from routing.errors import InvalidQuestion, RoutingError
-from routing.expertise import Expertise, PastAnswer, expertise_scores
-from routing.models import DeclaredExpertise, Question
+from routing.expertise import NO_ANSWERS_YET, Expertise, PastAnswer, expertise_scores
+from routing.models import AnswerEvidence, DeclaredExpertise, Question
 from routing.questions import assign_to_expert, topic_by_slug
 from routing.sla import BusinessHours, Promise, due_at_for, promise_for
+from routing.topics import TopicGuess, infer_topic, question_topic_slugs
 
-HISTORY_DAYS = 365  # older answers weigh less than 2^-26 at a 14-day half-life
 NOT_WORKING_NOW = 0.7  # works before the promise falls due, but not at this moment
 NO_TIME_BEFORE_DUE = 0.3
 LOAD_PENALTY = 0.3  # a full inbox costs this share of the score
@@ -41,37 +44,77 @@ class Candidate:
     expertise: float
     available: bool  # may get it automatically now
     reasons: tuple[str, ...]
+    summary: str = ""  # the person and the few reasons that chose them, for the route's record
 
     def as_payload(self) -> dict:
         return {"user_id": self.user_id, "name": self.name, "score": round(self.score, 4),
                 "expertise": round(self.expertise, 4), "available": self.available, "reasons": list(self.reasons)}
 
 
+NO_EVIDENCE = {True: "no evidence for anyone on this question yet: the topic's coordinator comes first, the rest by name",
+               False: "no evidence for anyone on this question yet and no coordinator: in order of name"}
+
+
 def rank_experts(session: Session, now: datetime, search: SearchService | None, text: str, topic: Topic | None,
-                 *, due_at: datetime, limit: int = 10, exclude: frozenset[int] = frozenset(),
-                 customer_questions: frozenset[int] = frozenset()) -> list[Candidate]:
-    """The experts for a question, best first; `customer_questions` are the asker's earlier questions."""
+                 *, due_at: datetime, limit: int | None = 10, exclude: frozenset[int] = frozenset(),
+                 customer_questions: frozenset[int] = frozenset(), coordinator_id: int | None = None,
+                 inferred: TopicGuess | None = None) -> list[Candidate]:
+    """The experts for a question, best first; `customer_questions` are the asker's earlier questions.
+
+    Without a topic, `inferred` (or else the topic inferred here from the text) stands in for it."""
     experts = {u.id: u for u in active_experts(session, except_ids=exclude)}
     if not experts:
         return []
+    if topic is None:
+        inferred = inferred or infer_topic(session, search, text)
+        topic = inferred.topic
     past = _past_answers(session, now, search, text, list(experts), customer_questions)
     scores = expertise_scores(now, past, question_topics=_topic_keys(topic), declared=_declared(session, topic, experts),
                               candidates=experts)
     availability = availability_of(session, list(experts), now, due_at)
-    ranked = [_candidate(experts[u], scores[u], availability[u]) for u in experts]
-    ranked.sort(key=lambda c: (-c.available, -c.score, c.name))
-    return ranked[:limit]
+    no_evidence = all(e.score <= 0.0 for e in scores.values())
+    said = NO_EVIDENCE[coordinator_id is not None] if no_evidence else None
+    ranked = [_candidate(experts[u], scores[u], availability[u], inferred if topic is not None else None, said)
+              for u in experts]
+    first = coordinator_id if no_evidence else None
+    ranked.sort(key=lambda c: (-c.available, c.user_id != first, -c.score, c.name))
+    return ranked if limit is None else ranked[:limit]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Who would get a question with this text at `at`, and which topic it was taken to be."""
+
+    candidates: list[Candidate]
+    total: int  # candidates there were before the limit
+    topic: Topic | None
+    inferred: TopicGuess | None  # None when the caller gave the topic
+    route: str  # what the routed event would say
 
 
 def preview_candidates(session: Session, now: datetime, text: str, topic_slug: str | None, *,
-                       search: SearchService | None, hours: BusinessHours) -> list[Candidate]:
-    """The ranking a question with this text would get now, without taking it in."""
+                       search: SearchService | None, hours: BusinessHours, limit: int | None = 10) -> Preview:
+    """The ranking a question with this text would get at `now`, without taking it in."""
     topic = topic_by_slug(session, topic_slug)
-    promise = promise_for(session, topic)
-    return rank_experts(session, now, search, text, topic, due_at=due_at_for(now, promise, hours))
+    inferred = infer_topic(session, search, text) if topic is None else None
+    promise = promise_for(session, topic or (inferred.topic if inferred else None))
+    ranked = rank_experts(session, now, search, text, topic, due_at=due_at_for(now, promise, hours), limit=None,
+                          coordinator_id=promise.coordinator_id, inferred=inferred)
+    owner_id, why = _choose(ranked, promise, None, _names(session, ranked, promise))
+    return Preview(candidates=ranked if limit is None else ranked[:limit], total=len(ranked), topic=topic,
+                   inferred=inferred, route=why)
 
 
-def _candidate(user: User, expertise: Expertise, availability: Availability) -> Candidate:
+def _names(session: Session, candidates: list[Candidate], promise: Promise) -> dict[int, str]:
+    names = {c.user_id: c.name for c in candidates}
+    if promise.coordinator_id is not None and promise.coordinator_id not in names:
+        coordinator = session.get(User, promise.coordinator_id)
+        names[promise.coordinator_id] = coordinator.name if coordinator else f"user {promise.coordinator_id}"
+    return names
+
+
+def _candidate(user: User, expertise: Expertise, availability: Availability, inferred: TopicGuess | None,
+               no_evidence: str | None) -> Candidate:
     if not availability.can_take_now:
         factor = 0.0
     elif availability.working_now:
@@ -82,9 +125,13 @@ def _candidate(user: User, expertise: Expertise, availability: Availability) -> 
         factor = NO_TIME_BEFORE_DUE
     load = availability.open_questions / max(availability.capacity, 1)
     score = expertise.score * factor * (1.0 - LOAD_PENALTY * min(load, 1.0))
+    about = [f"topic inferred from the text: {inferred.topic.path} ({inferred.confidence:.2f})"] if inferred else []
+    evidence = [no_evidence] if no_evidence else [r for r in expertise.reasons if r != NO_ANSWERS_YET]
+    told = availability.reasons()
     return Candidate(user_id=user.id, name=user.name, score=score, expertise=expertise.score,
                      available=availability.can_take_now and availability.works_before,
-                     reasons=tuple(expertise.reasons + availability.reasons()))
+                     reasons=tuple(about + expertise.reasons + ([no_evidence] if no_evidence else []) + told),
+                     summary=f"{user.name}: {', '.join(evidence[:2] + told[:1])}")
 
 
 def _past_answers(session: Session, now: datetime, search: SearchService | None, text: str,
@@ -92,15 +139,20 @@ def _past_answers(session: Session, now: datetime, search: SearchService | None,
     similar = {}
     if search is not None:
         similar = {i: score for kind, i, score in search.similar_documents(text, kinds=("question",), k=200)}
+    # Every answer counts, however old (recency is relative to the evidence: routing.expertise), and
+    # every answerer of a question: the one on the question and those kept as AnswerEvidence.
+    answered = (Question.answered_at.is_not(None), Question.status.in_(("answered", "closed")))
     rows = session.execute(
-        select(Question.id, Question.answered_by_id, Question.answered_at, Topic.slug)
-        .outerjoin(Topic, Question.topic_id == Topic.id)
-        .where(Question.answered_by_id.in_(expert_ids), Question.answered_at.is_not(None),
-               Question.answered_at >= now - timedelta(days=HISTORY_DAYS), Question.status.in_(("answered", "closed")))
+        select(Question.id, Question.answered_by_id, Question.answered_at)
+        .where(Question.answered_by_id.in_(expert_ids), *answered)
+        .union_all(select(AnswerEvidence.question_id, AnswerEvidence.user_id, AnswerEvidence.answered_at)
+                   .join(Question, Question.id == AnswerEvidence.question_id)
+                   .where(AnswerEvidence.user_id.in_(expert_ids), *answered))
     ).all()
+    topics = question_topic_slugs(session)
     return [PastAnswer(user_id=user_id, answered_at=answered_at, similarity=similar.get(qid, 0.0),
-                       topics=frozenset([slug]) if slug else frozenset(), same_customer=qid in customer_questions)
-            for qid, user_id, answered_at, slug in rows]
+                       topics=topics.get(qid, frozenset()), same_customer=qid in customer_questions)
+            for qid, user_id, answered_at in rows]
 
 
 def _topic_keys(topic: Topic | None) -> frozenset[str]:
@@ -130,13 +182,15 @@ def route_question(session: Session, now: datetime, question: Question, *, searc
                    hours: BusinessHours, actor_id: int | None, chosen_user_id: int | None = None,
                    exclude: frozenset[int] = frozenset(), reason: str = "") -> tuple[Question, list[Candidate]]:
     """Give the question an owner and a promise; the `routed` event keeps every candidate and score."""
-    promise = promise_for(session, question.topic, question.priority)
+    inferred = infer_topic(session, search, question.text) if question.topic is None else None
+    promise = promise_for(session, question.topic or (inferred.topic if inferred else None), question.priority)
     due_at = question.due_at or due_at_for(now, promise, hours)
     candidates = rank_experts(session, now, search, question.text, question.topic, due_at=due_at, exclude=exclude,
-                              customer_questions=earlier_question_ids(session, question))
+                              customer_questions=earlier_question_ids(session, question),
+                              coordinator_id=promise.coordinator_id, inferred=inferred)
     if chosen_user_id is not None and not is_active_expert(session.get(User, chosen_user_id)):
         raise InvalidQuestion("Pick one of the experts shown.")
-    owner_id, why = _choose(candidates, promise, chosen_user_id)
+    owner_id, why = _choose(candidates, promise, chosen_user_id, _names(session, candidates, promise))
     if owner_id is None:
         owner_id, why = _any_admin(session), "no expert at all: to an administrator"
     if owner_id is None:
@@ -151,14 +205,24 @@ def _any_admin(session: Session) -> int | None:
                           .order_by(User.id).limit(1))
 
 
-def _choose(candidates: list[Candidate], promise: Promise, chosen_user_id: int | None) -> tuple[int | None, str]:
+def _choose(candidates: list[Candidate], promise: Promise, chosen_user_id: int | None,
+            names: dict[int, str]) -> tuple[int | None, str]:
+    """The owner and the route's words, which always name the person chosen."""
     if chosen_user_id is not None:
-        return chosen_user_id, "picked by the agent"
+        return chosen_user_id, f"picked by the agent: {names.get(chosen_user_id, f'user {chosen_user_id}')}"
+    no_evidence = bool(candidates) and all(c.expertise <= 0.0 for c in candidates)
+    if no_evidence and promise.coordinator_id is not None:
+        return promise.coordinator_id, (f"routed to {names[promise.coordinator_id]}, the topic's coordinator: "
+                                        "no evidence for anyone on this question yet")
     for candidate in candidates:
         if candidate.available:
-            return candidate.user_id, "best available match"
+            if no_evidence:
+                return candidate.user_id, (f"routed to {candidate.name}: no evidence for anyone on this question "
+                                           "and no coordinator, so the first available by name")
+            return candidate.user_id, f"routed to {candidate.summary}"
     if promise.coordinator_id is not None:
-        return promise.coordinator_id, "no expert available: to the topic coordinator"
+        return promise.coordinator_id, (f"routed to {names[promise.coordinator_id]}, the topic's coordinator: "
+                                        "no expert available")
     if candidates:
-        return candidates[0].user_id, "no expert available: to the best match, with an alarm"
+        return candidates[0].user_id, f"routed to {candidates[0].summary}: no expert available, with an alarm"
     return None, ""

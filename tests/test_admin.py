@@ -170,3 +170,29 @@ def test_each_form_on_an_expert_page_saves_its_own_part_and_forgetting_says_noth
 
     unknown = auth.post(f"/admin/experts/{expert.id}", {"form": "promote"})
     assert unknown.status_code == 200 and "Declared expertise" in unknown.get_data(as_text=True)
+
+
+def test_an_admin_sets_an_experts_weekly_hours_and_routing_sees_them(client, auth, session, people):
+    from datetime import datetime, time, timezone
+
+    from routing.availability import availability_of
+    from routing.models import WorkingHours
+
+    expert = people["expert"]
+    auth.login(people["admin"].email)
+    url = f"/admin/experts/{expert.id}"
+    response = auth.post(url, {"form": "hours", "h-mon": "08:30-17:00", "h-wed": "09:00-12:30",
+                               "h-csrf_token": auth.csrf_token})
+    assert response.status_code == 303
+    rows = {w.weekday: (w.starts, w.ends) for w in session.scalars(select(WorkingHours)
+                                                                  .where(WorkingHours.user_id == expert.id))}
+    assert rows == {"mon": (time(8, 30), time(17, 0)), "wed": (time(9, 0), time(12, 30))}
+    assert 'value="09:00-12:30"' in client.get(url).get_data(as_text=True)  # the form shows what is set
+    monday = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)  # the clock's Monday, 10:30 local
+    assert availability_of(session, [expert.id], monday, monday)[expert.id].working_now
+
+    refused = auth.post(url, {"form": "hours", "h-mon": "17:00-08:30", "h-tue": "lang", "h-csrf_token": auth.csrf_token})
+    assert refused.status_code == 400
+    assert "not so on mon, tue" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(WorkingHours).where(WorkingHours.user_id == expert.id)) == 2

@@ -54,6 +54,9 @@ class SimilarQuestions:
     def similar_documents(self, text: str, *, kinds: tuple[str, ...], k: int):
         return [("question", question_id, score) for question_id, score in self.similarity.items()]
 
+    def search(self, text: str, **_):
+        return []  # no keyword hits: only the similarities above speak
+
 
 def _rank(session, topic=None, *, search=None, text="My green bin was not emptied.", **kwargs):
     return rank_experts(session, NOW, search, text, topic, due_at=DUE, **kwargs)

@@ -221,7 +221,7 @@ def test_the_agent_can_give_the_question_to_another_candidate(client, auth, sess
     assert response.status_code == 303
     question = _question(session)
     assert question.owner_id == organisation["pim"].id
-    assert question.events[-1].payload["reason"] == "picked by the agent"
+    assert question.events[-1].payload["reason"] == f"picked by the agent: {organisation['pim'].name}"
 
 
 def test_nobody_available_goes_to_the_coordinator(client, auth, session, organisation, clock):
@@ -319,8 +319,11 @@ def test_imported_history_teaches_the_expertise_map(client, runner, session, tmp
     path = tmp_path / "history.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
     result = runner.invoke(args=["routing", "import-history", str(path)])
-    assert "Imported 2 answered questions and 1 new experts; skipped 2 invalid lines." in result.output
+    # every answer counts: the one not accepted makes its author (78) an expert too
+    assert "Imported 2 answered questions and 2 new experts; skipped 2 invalid lines." in result.output
+    assert "Kept 3 answers as evidence" in result.output
     assert "line 3: " in result.output and "line 4: " in result.output
+    assert 'Skipped 1: "answers" must be a non-empty list (line 4)' in result.output
 
     imported = session.scalar(select(User).where(User.email == "history-77@imported.invalid"))
     assert imported.roles == {"expert"} and imported.password_hash is None

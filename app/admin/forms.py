@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from knowledge.models import ROLES
-from routing.models import PRESENCES
+from routing.models import PRESENCES, WEEKDAYS
 
 
 class RolesField(SelectMultipleField):
@@ -35,6 +35,21 @@ class ExpertiseForm(FlaskForm):
 class AvailabilityForm(FlaskForm):
     presence = SelectField("Presence", choices=[SelectChoice(p) for p in PRESENCES])
     capacity = IntegerField("Capacity (open questions at most)", validators=[InputRequired(), NumberRange(0, 200)])
+
+
+DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+             "sat": "Saturday", "sun": "Sunday"}
+
+
+class WorkingHoursForm(FlaskForm):
+    """The weekly schedule: one `08:30-17:00` per working day, empty for a day off (checked by the domain)."""
+
+    mon, tue, wed, thu, fri, sat, sun = (
+        StringField(DAY_NAMES[day], validators=[Optional(), Length(max=11)], render_kw={"placeholder": "08:30-17:00"})
+        for day in WEEKDAYS)
+
+    def days(self) -> dict[str, str]:
+        return {day: getattr(self, day).data or "" for day in WEEKDAYS}
 
 
 class AbsenceForm(FlaskForm):

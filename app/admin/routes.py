@@ -8,13 +8,14 @@ from wtforms.fields.choices import SelectChoice
 
 from app.actions import commit_action
 from app.admin import bp
-from app.admin.forms import AbsenceForm, AvailabilityForm, ExpertiseForm, NewPersonForm, PersonForm, PolicyForm
+from app.admin.forms import (AbsenceForm, AvailabilityForm, ExpertiseForm, NewPersonForm, PersonForm, PolicyForm,
+                             WorkingHoursForm)
 from app.auth.session import hash_password
 from app.extensions import db
 from app.web import database_id, local_timezone, now
 from knowledge.models import Topic, User
 from knowledge.people import InvalidPerson, active_experts, create_user, update_person
-from routing.availability import add_absence, set_expert_status
+from routing.availability import add_absence, set_expert_status, set_weekly_schedule, weekly_schedule
 from routing.errors import RoutingError
 from routing.expertise import declare_expertise, expertise_map, forget_expertise
 from routing.models import Absence, DeclaredExpertise, ExpertStatus, RoutingPolicy
@@ -75,20 +76,22 @@ def experts():
     return render_template("admin/experts.html", profiles=expertise_map(db.session, now()))
 
 
-# What a POST to an expert's page may do: its `form` field names one. The first three come with the
+# What a POST to an expert's page may do: its `form` field names one. The first four come with the
 # page's form of that name (validated first); "forget" is a one-button form and reads the raw fields.
 EXPERT_ACTIONS = {
     "expertise": lambda person, form: declare_expertise(db.session, person.id, int(form.topic.data),
                                                         int(form.level.data)),
     "availability": lambda person, form: set_expert_status(db.session, person.id, capacity=form.capacity.data,
                                                            presence=form.presence.data),
+    "hours": lambda person, form: set_weekly_schedule(db.session, person.id, form.days()),
     "absence": lambda person, form: add_absence(db.session, person.id, **_whole_days(form.starts.data,
                                                                                      form.ends.data),
                                                 reason=form.reason.data or ""),
     "forget": lambda person, form: forget_expertise(db.session, person.id,
                                                     form.get("topic_id", type=database_id) or 0),
 }
-EXPERT_DONE = {"expertise": "Saved.", "availability": "Saved.", "absence": "Saved."}  # "forget" says nothing
+# "forget" says nothing
+EXPERT_DONE = {"expertise": "Saved.", "availability": "Saved.", "hours": "Saved.", "absence": "Saved."}
 
 
 @bp.route("/experts/<int:user_id>", methods=["GET", "POST"])
@@ -98,6 +101,8 @@ def expert(user_id: int):
         abort(404)
     status = db.session.get(ExpertStatus, user_id)
     forms = {"expertise": ExpertiseForm(prefix="x"), "availability": AvailabilityForm(prefix="a", obj=status),
+             "hours": WorkingHoursForm(prefix="h", data=None if request.method == "POST"
+                                       else weekly_schedule(db.session, user_id)),
              "absence": AbsenceForm(prefix="b")}
     forms["expertise"].topic.choices = _topic_choices()
     which = request.form.get("form")

@@ -7,6 +7,7 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from app.api import bp
+from app.api.arguments import limit_arg, moment_arg
 from app.api.errors import error_response
 from app.extensions import db
 from app.search import search_service
@@ -105,13 +106,21 @@ def routing_preview():
         return error_response(400, "invalid_field", "topic must be a topic's slug (a string).")
     if len(body["text"]) > MAX_QUESTION_TEXT:
         return error_response(422, "invalid_question", TEXT_TOO_LONG)
+    # `limit`: default 10, up to every candidate; `at`: who would get it then (default: now).
+    limit = limit_arg(default=10, most=None, source=body)
+    at = moment_arg("at", body) or now()
     try:
-        candidates = preview_candidates(db.session, now(), body["text"], body.get("topic"),
-                                        search=search_service(), hours=business_hours())
+        preview = preview_candidates(db.session, at, body["text"], body.get("topic"),
+                                     search=search_service(), hours=business_hours(), limit=limit)
     except RoutingError as error:
         return error_response(422, "invalid_question", str(error))
+    topic = preview.inferred.as_payload() if preview.inferred else (
+        {"slug": preview.topic.slug, "path": preview.topic.path, "confidence": 1.0, "inferred": False}
+        if preview.topic else None)
     return jsonify({"candidates": [{"user_id": c.user_id, "name": c.name, "score": round(c.score, 4),
-                                    "reasons": list(c.reasons), "available": c.available} for c in candidates]})
+                                    "reasons": list(c.reasons), "available": c.available}
+                                   for c in preview.candidates],
+                    "total": preview.total, "topic": topic, "route": preview.route, "at": at.isoformat()})
 
 
 def _is_staff() -> bool:

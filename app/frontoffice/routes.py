@@ -11,6 +11,7 @@ from knowledge.catalogue import readable_article
 from routing.customers import other_questions_of_customer, questions_of_caller
 from routing.errors import RoutingError
 from routing.intake import answer_with_article, take_in_and_route
+from routing.topics import infer_topic
 from routing.routing import route_question
 from routing.worklists import question_by_reference, questions_taken_in_by
 
@@ -37,11 +38,14 @@ def new_question():
     form = IntakeForm().load_topics()
     if not form.is_submitted():
         form.text.data = request.args.get("q", "")  # what the agent was searching for
+        if form.text.data.strip():
+            form.show_inferred(infer_topic(db.session, search_service(), form.text.data))
     new = form.submitted_question()
     if new is not None:
         try:
             question, token, _ = take_in_and_route(db.session, now(), new, search=search_service(),
-                                                   hours=business_hours(), taken_in_by_id=current_user.id)
+                                                   hours=business_hours(), taken_in_by_id=current_user.id,
+                                                   inferred_topic_slug=form.inferred_topic.data or None)
             db.session.commit()
         except RoutingError as error:
             db.session.rollback()
