@@ -108,15 +108,19 @@ def thread_of(session: Session, mail: ParsedMail) -> Question | None:
 
 
 def question_text(mail: ParsedMail, language: str, rules: AttachmentRules) -> str:
+    """Subject, the customer's words and a line per refused attachment; a body too long for a question is
+    cut (the whole mail stays on the question's page), never the subject or the refusals."""
     notes = NOTES[language]
     body = mail.text.strip() or notes["empty"]
-    refused = [notes["refused"].format(name=a.filename, why=why) for a in mail.attachments
-               if (why := refusal(a.content_type, len(a.content), rules))]
-    text = "\n\n".join(part for part in (mail.subject, body, "\n".join(refused)) if part)
-    if len(text) > MAX_QUESTION_TEXT:
+    refused = "\n".join(notes["refused"].format(name=a.filename, why=why) for a in mail.attachments
+                        if (why := refusal(a.content_type, len(a.content), rules)))
+    def joined(text: str) -> str:
+        return "\n\n".join(part for part in (mail.subject, text, refused) if part)
+    if len(joined(body)) > MAX_QUESTION_TEXT:
         cut = notes["cut"].format(n=MAX_QUESTION_TEXT)
-        text = text[:MAX_QUESTION_TEXT - len(cut) - 2].rstrip() + "\n\n" + cut
-    return text
+        room = MAX_QUESTION_TEXT - len(joined("")) - len(cut) - 6
+        body = body[:max(room, 0)].rstrip() + "\n\n" + cut
+    return joined(body)[:MAX_QUESTION_TEXT]
 
 
 def refusal(content_type: str, size: int, rules: AttachmentRules) -> str | None:
