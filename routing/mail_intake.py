@@ -162,9 +162,10 @@ def _store(session: Session, now: datetime, question: Question, mail: ParsedMail
 def record_mail_sent(session: Session, now: datetime, question: Question, *, message_id: str, to_email: str,
                      subject: str, kind: str) -> None:
     """A mail to the customer left: part of the thread (replies to it find the question) and of the timeline."""
-    session.add(MailMessage(message_id=message_id[:255], question=question, direction="out", at=now,
-                            address=to_email, subject=subject[:300], text=""))
-    record_event(session, now, "mail_sent", question=question, message_id=message_id, kind=kind)
+    if session.scalar(select(MailMessage.id).where(MailMessage.message_id == message_id[:255])) is None:
+        session.add(MailMessage(message_id=message_id[:255], question=question, direction="out", at=now,
+                                address=to_email, subject=subject[:300], text=""))
+    record_event(session, now, "mail_sent", question=question, message_id=message_id, mail=kind)
     session.flush()
 
 
