@@ -113,12 +113,16 @@ service anvil {{
         with imaplib.IMAP4("127.0.0.1", self.port) as imap:
             imap.login(USER, PASSWORD)
             for raw in messages:
-                imap.append("INBOX", "", None, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+                status, answer = imap.append("INBOX", "", None, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+                if status != "OK":
+                    raise RuntimeError(f"dovecot refused the message: {answer}")
 
     def unseen(self) -> int:
         with imaplib.IMAP4("127.0.0.1", self.port) as imap:
             imap.login(USER, PASSWORD)
-            imap.select("INBOX")
+            status, answer = imap.select("INBOX")
+            if status != "OK":
+                raise RuntimeError(f"dovecot cannot open INBOX: {answer}")
             _, found = imap.uid("SEARCH", None, "UNSEEN")
             return len((found[0] or b"").split())
 
