@@ -11,7 +11,6 @@ import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from routing.mail_intake import CLAIM_EXPIRES
 from routing.models import Event, Question
 from routing.questions import answer_question, request_customer_info
 from tests import dovecot as dovecot_server
-from tests.factories import make_expert
+from tests.factories import make_expert, make_mail
 from tests.test_mail import smtp_server  # noqa: F401  (the real SMTP server fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,20 +51,22 @@ def mail_app(app, imap, smtp_server, session):  # noqa: F811
 
 def customer_mail(subject="Parkeervergunning verlengen", body="Beste gemeente, mijn parkeervergunning verloopt. "
                   "Hoe verleng ik die?", message_id="<first@klant.example.nl>", **headers) -> bytes:
-    message = EmailMessage()
-    message["From"] = "Jan de Vries <jan@klant.example.nl>"
-    message["To"] = "kcc@wadderveen.example.org"
-    message["Subject"] = subject
-    message["Message-ID"] = message_id
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(body)
-    return message.as_bytes()
+    return make_mail(subject=subject, body=body, sender="Jan de Vries <jan@klant.example.nl>",
+                     message_id=message_id, **headers)
 
 
 def questions(session) -> list[Question]:
     session.expire_all()
     return list(session.scalars(select(Question).order_by(Question.id)))
+
+
+def mailed_question(app, imap, session) -> Question:
+    """The customer's first mail delivered, fetched, acknowledged: the question it became."""
+    imap.deliver(customer_mail())
+    fetch_all(app)
+    deliver_pending(app)
+    [question] = questions(session)
+    return question
 
 
 def customer_mails(inbox) -> list:
@@ -98,10 +99,7 @@ def test_a_new_mail_becomes_a_question_and_the_acknowledgement_is_in_its_thread(
 
 def test_a_reply_by_mail_while_info_is_asked_resumes_the_clock_on_the_same_question(mail_app, imap, session, clock):
     app, inbox = mail_app
-    imap.deliver(customer_mail())
-    fetch_all(app)
-    deliver_pending(app)
-    [question] = questions(session)
+    question = mailed_question(app, imap, session)
     request_customer_info(session, clock.now, question, expert_id=question.owner_id, message="Wat is uw kenteken?")
     session.commit()
     deliver_pending(app)
@@ -125,10 +123,7 @@ def test_a_reply_by_mail_while_info_is_asked_resumes_the_clock_on_the_same_quest
 
 def test_the_expert_answer_goes_out_in_the_same_thread_with_an_html_part(mail_app, imap, session, clock):
     app, inbox = mail_app
-    imap.deliver(customer_mail())
-    fetch_all(app)
-    deliver_pending(app)
-    [question] = questions(session)
+    question = mailed_question(app, imap, session)
     answer_question(session, clock.now, question, expert_id=question.owner_id,
                     body="U verlengt uw vergunning **online** via [Mijn Wadderveen](https://wadderveen.example.org).")
     session.commit()

@@ -16,7 +16,7 @@ from routing.mail_intake import AttachmentRules, take_in_mail
 from routing.models import Event, MailAttachment, MailMessage, Notification, Question, QuestionFacts
 from routing.questions import request_customer_info
 from routing.sla import DEFAULT_BUSINESS_HOURS, BusinessHours
-from tests.factories import T0, make_expert, make_topic
+from tests.factories import T0, make_expert, make_mail, make_topic
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 HOURS = BusinessHours(DEFAULT_BUSINESS_HOURS)
@@ -63,15 +63,7 @@ def take(session, raw: bytes, **kwargs):
 
 def mail(subject="Vraag over de parkeervergunning", body="Beste gemeente, mijn parkeervergunning is verlopen.",
          sender="Jan de Vries <jan@example.nl>", message_id="<m1@example.nl>", **headers) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "kcc@wadderveen.example.org"
-    message["Subject"] = subject
-    message["Message-ID"] = message_id
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(body)
-    return message.as_bytes()
+    return make_mail(subject=subject, body=body, sender=sender, message_id=message_id, **headers)
 
 
 def test_the_corpus_has_the_shapes_the_issue_names():
