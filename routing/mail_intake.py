@@ -139,9 +139,16 @@ def _attach_reply(session: Session, now: datetime, question: Question, mail: Par
                  subject=mail.subject, attachments=len(mail.attachments))
     if question.status == "waiting_for_customer":
         record_customer_reply(session, now, question, message=message)
-    else:  # the expert sees it on the question, and the question shows as changed in the inbox
+    else:  # the expert sees it on the question's page, in their inbox
         question.updated_at = now
         record_event(session, now, "customer_wrote", question=question, message=message[:5000])
+        if question.status in ("answered", "closed") and question.answered_by_id:
+            # As helpdesks do with a solved ticket: the customer writing again puts it back in the inbox
+            # of whoever answered (a rating of "not helped" does the same, routing.questions.rate_answer).
+            question.status = "reopened"
+            question.owner_id = question.answered_by_id
+            question.closed_at = None
+            record_event(session, now, "reopened", question=question, reason="the customer wrote again by e-mail")
     session.flush()
 
 

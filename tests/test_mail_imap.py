@@ -138,13 +138,14 @@ def test_the_expert_answer_goes_out_in_the_same_thread_with_an_html_part(mail_ap
     assert "**" not in html and "](" not in html
     assert "Ons antwoord:" in answer.get_body(("plain",)).get_content()
 
-    # The customer answers the answer: it lands on the same question for the expert to see.
+    # The customer answers the answer: it lands on the same question, back in the expert's inbox.
     imap.deliver(customer_mail(subject=answer["Subject"], body="Dank u, het is gelukt!",
                                message_id="<thanks@klant.example.nl>", In_Reply_To=answer["Message-ID"]))
     assert fetch_all(app).outcomes == {"reply": 1}
     [same] = questions(session)
     assert [e.payload["message"] for e in same.events if e.kind == "customer_wrote"] == [
         "Re: Parkeervergunning verlengen [" + question.reference + "]\n\nDank u, het is gelukt!"]
+    assert same.status == "reopened" and same.owner_id == same.answered_by_id  # back in the expert's inbox
 
 
 def test_an_out_of_office_reply_creates_nothing_and_is_not_answered(mail_app, imap, session):

@@ -219,3 +219,19 @@ def test_attachments_are_downloadable_by_staff_only(app, client, auth, session, 
     assert download.mimetype == "application/octet-stream"
     assert client.get(f"/inbox/questions/{question.reference}/attachments/{attachment.id + 99}").status_code == 404
     assert session.scalar(select(MailMessage.question_id)) == question.id
+
+
+def test_a_mail_after_the_answer_puts_the_question_back_in_the_experts_inbox(session):
+    from routing.questions import accept_question, answer_question
+    from routing.worklists import open_questions_of
+
+    expert = make_expert(session, "Erik Expert")
+    question = take(session, mail()).question
+    accept_question(session, T0, question, expert_id=expert.id)
+    answer_question(session, T0, question, expert_id=expert.id, body="Verleng hem online.")
+    session.commit()
+    assert open_questions_of(session, expert.id) == []
+    take(session, mail(subject=f"Re: [{question.reference}]", body="Dat lukt niet, de site geeft een fout.",
+                       message_id="<m9@example.nl>", In_Reply_To="<m1@example.nl>"))
+    assert [q.id for q in open_questions_of(session, expert.id)] == [question.id]
+    assert [e.kind for e in question.events][-3:] == ["mail_received", "customer_wrote", "reopened"]
