@@ -235,3 +235,19 @@ def test_a_mail_after_the_answer_puts_the_question_back_in_the_experts_inbox(ses
                        message_id="<m9@example.nl>", In_Reply_To="<m1@example.nl>"))
     assert [q.id for q in open_questions_of(session, expert.id)] == [question.id]
     assert [e.kind for e in question.events][-3:] == ["mail_received", "customer_wrote", "reopened"]
+
+
+def test_the_customer_and_staff_timelines_tell_of_the_mail_in_and_out(app, session):
+    from routing.analytics.timeline import question_timeline
+    from routing.mail_intake import record_mail_sent
+    from routing.tracking import customer_timeline
+
+    make_expert(session, "Erik Expert")
+    question = take(session, mail()).question
+    record_mail_sent(session, T0, question, message_id="<vb.1@wadderveen.example.org>", to_email="jan@example.nl",
+                     subject="Re: …", kind="received")
+    session.commit()
+    words = [entry.words for entry in customer_timeline(question)]
+    assert "We received your e-mail" in words and "We sent you an e-mail" in words
+    steps = {step.kind: step.actor for step in question_timeline(session, question).steps}
+    assert steps["mail_received"] == "customer" and steps["mail_sent"] == "system"
