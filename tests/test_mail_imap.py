@@ -216,3 +216,26 @@ def test_a_fetch_killed_between_commit_and_flag_loses_nothing_and_duplicates_not
     assert len(questions(session)) == 1 and imap.unseen() == 0
     deliver_pending(app)
     assert len(customer_mails(inbox)) == 1  # one acknowledgement
+
+
+def test_the_background_round_reads_the_mailbox_and_sends_the_acknowledgement(mail_app, imap, session):
+    from app.background import tick
+
+    app, inbox = mail_app
+    imap.deliver(customer_mail())
+    tick(app)
+    [question] = questions(session)
+    assert question.channel == "email" and imap.unseen() == 0
+    assert [m["In-Reply-To"] for m in customer_mails(inbox)] == ["<first@klant.example.nl>"]
+
+
+def test_mail_fetch_on_the_command_line_reads_once_and_says_what_it_did(mail_app, imap, session):
+    app, inbox = mail_app
+    imap.deliver(customer_mail(), customer_mail(message_id="<ooo@klant.example.nl>", Auto_Submitted="auto-replied"))
+    result = app.test_cli_runner().invoke(args=["mail", "fetch"])
+    assert result.exit_code == 0, result.output
+    assert "Read 1 mailbox(es): automatic 1, question 1." in result.output
+    assert len(questions(session)) == 1 and len(customer_mails(inbox)) == 1
+    app.config["MAIL_MAILBOXES"] = []
+    refused = app.test_cli_runner().invoke(args=["mail", "fetch"])
+    assert refused.exit_code != 0 and "set MAIL_MAILBOXES" in refused.output
