@@ -239,3 +239,16 @@ def test_mail_fetch_on_the_command_line_reads_once_and_says_what_it_did(mail_app
     app.config["MAIL_MAILBOXES"] = []
     refused = app.test_cli_runner().invoke(args=["mail", "fetch"])
     assert refused.exit_code != 0 and "set MAIL_MAILBOXES" in refused.output
+
+
+def test_a_customer_who_writes_english_gets_the_acknowledgement_in_english(mail_app, imap, session):
+    app, inbox = mail_app
+    imap.deliver(customer_mail(subject="Parking permit", body="Hello, how can I renew my parking permit? "
+                               "I have a new car and the permit is for the old one. Thank you!"))
+    fetch_all(app)
+    deliver_pending(app)
+    [question] = questions(session)
+    [ack] = customer_mails(inbox)
+    assert question.language == "en" and ack["Subject"] == f"Re: Parking permit [{question.reference}]"
+    assert f"We received your question. Your reference is {question.reference}." in ack.get_content()
+    assert "simply reply to this e-mail" in ack.get_content()

@@ -251,3 +251,16 @@ def test_the_customer_and_staff_timelines_tell_of_the_mail_in_and_out(app, sessi
     assert "We received your e-mail" in words and "We sent you an e-mail" in words
     steps = {step.kind: step.actor for step in question_timeline(session, question).steps}
     assert steps["mail_received"] == "customer" and steps["mail_sent"] == "system"
+
+
+def test_huge_hostile_html_is_read_in_part_with_a_log_line(session, caplog):
+    make_expert(session, "Erik Expert")
+    html = ("<html><body><p>Beste gemeente, de stoep is kapot.</p>" + "<div><span onclick='x()'>" * 200_000
+            + "<script>" + "alert(1);" * 100_000 + "</script>")
+    message = EmailMessage()
+    message["From"], message["Subject"], message["Message-ID"] = "x@example.nl", "Stoep", "<huge@example.nl>"
+    message.set_content(html, subtype="html")
+    question = take(session, message.as_bytes()).question
+    assert question.text.startswith("Stoep\n\nBeste gemeente, de stoep is kapot.")
+    assert "alert" not in question.text and "<span" not in question.text
+    assert "read only in its first" in caplog.text
