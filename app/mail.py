@@ -127,8 +127,8 @@ def deliver_pending(app: Flask) -> int:
             else:
                 mark_sent(session, note, now())
                 if _to_customer(note):
-                    record_mail_sent(session, now(), note.question, message_id=message["Message-ID"],
-                                     to_email=note.to_email, subject=message["Subject"], kind=note.kind)
+                    record_mail_sent(session, now(), note.question, message_id=str(message["Message-ID"]),
+                                     to_email=note.to_email, subject=str(message["Subject"]), kind=note.kind)
                 sent += 1
             session.commit()
     return sent
