@@ -235,6 +235,8 @@ def html_to_text(source: str, problems: list[str] | None = None) -> str:
         if problems is not None:
             problems.append(f"HTML part of {len(source):,} characters read only in its first {MAX_HTML_CHARS:,}")
         source = source[:source.rfind(">", 0, MAX_HTML_CHARS) + 1]  # never half a tag: it would read as text
+    if source.rfind("<") > source.rfind(">"):
+        source = source[:source.rfind("<")]  # a tag left open at the end would be read as text
     parser = _TextFromHTML()
     try:
         parser.feed(source)

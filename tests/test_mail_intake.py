@@ -264,3 +264,10 @@ def test_huge_hostile_html_is_read_in_part_with_a_log_line(session, caplog):
     assert question.text.startswith("Stoep\n\nBeste gemeente, de stoep is kapot.")
     assert "alert" not in question.text and "<span" not in question.text
     assert "read only in its first" in caplog.text
+
+
+def test_html_to_text_keeps_the_words_and_drops_scripts_styles_and_a_tag_left_open():
+    from routing.mail_parsing import html_to_text
+
+    assert html_to_text('<style>p{}</style><p>Hallo &amp; dag</p><span onclick="x(') == "Hallo & dag"
+    assert html_to_text("<p>Hallo<script>alert(1)") == "Hallo"
