@@ -200,8 +200,14 @@ def test_a_mailbox_with_a_topic_routes_its_questions_there_and_analytics_count_t
     make_expert(session, "Erik Expert", knows={"parking": 3})
     question = take(session, mail(), topic_slug="parking").question
     assert question.topic.slug == "parking"
-    facts = session.get(QuestionFacts, question.id)
-    assert facts.channel == "email"
+    assert session.get(QuestionFacts, question.id).channel == "email"
+    from datetime import date, timedelta
+
+    from routing.analytics import Filters, Period, overview
+
+    march = Period(date(2026, 3, 1), date(2026, 3, 31))
+    assert overview(session, Filters(march, channel="email"), T0 + timedelta(days=1)).total.questions == 1
+    assert overview(session, Filters(march, channel="web"), T0 + timedelta(days=1)).total.questions == 0
 
 
 def test_attachments_are_downloadable_by_staff_only(app, client, auth, session, people):
