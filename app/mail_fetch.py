@@ -46,7 +46,7 @@ def fetch_all(app: Flask) -> FetchReport:
     report = FetchReport()
     with app.app_context():
         for mailbox in app.config.get("MAIL_MAILBOXES") or ():
-            name = mailbox.get("name") or f"{mailbox['user']}@{mailbox['host']}/{mailbox.get('folder', 'INBOX')}"
+            name = str(mailbox.get("name") or f"{mailbox.get('user')}@{mailbox.get('host')}/{mailbox.get('folder', 'INBOX')}")
             with Session(db.engine) as session:
                 if not claim_mailbox(session, now(), name):
                     report.busy.append(name)
@@ -56,6 +56,9 @@ def fetch_all(app: Flask) -> FetchReport:
                     fetch_mailbox(app, session, name, mailbox, report)
                 except (OSError, imaplib.IMAP4.error) as error:
                     log.warning("mailbox %s could not be read: %s", name, error)
+                    report.failed.append(name)
+                except Exception:  # e.g. a setting missing from its entry: the other mailboxes are still read
+                    log.exception("mailbox %s could not be read", name)
                     report.failed.append(name)
                 finally:
                     session.rollback()

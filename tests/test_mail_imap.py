@@ -252,3 +252,15 @@ def test_a_customer_who_writes_english_gets_the_acknowledgement_in_english(mail_
     assert question.language == "en" and ack["Subject"] == f"Re: Parking permit [{question.reference}]"
     assert f"We received your question. Your reference is {question.reference}." in ack.get_content()
     assert "simply reply to this e-mail" in ack.get_content()
+
+
+def test_an_unreachable_or_misconfigured_mailbox_does_not_stop_the_others(mail_app, imap, session):
+    app, inbox = mail_app
+    app.config["MAIL_MAILBOXES"] = [{"name": "gone", "host": "127.0.0.1", "port": dovecot_server.free_port(),
+                                     "security": "none", "user": "x", "password": "y"},
+                                    {"name": "no-host", "user": "x", "password": "y"},
+                                    {**imap.mailbox, "password": "wrong", "name": "wrong-password"},
+                                    imap.mailbox]
+    imap.deliver(customer_mail())
+    report = fetch_all(app)
+    assert report.failed == ["gone", "no-host", "wrong-password"] and report.outcomes == {"question": 1}
