@@ -46,7 +46,11 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
 
-test: install $(CHROMIUM)
+DOVECOT := /usr/sbin/dovecot
+$(DOVECOT):
+	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd > /dev/null
+
+test: install $(CHROMIUM) $(DOVECOT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-db:

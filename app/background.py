@@ -1,4 +1,4 @@
-"""Background work of a serving process (the embedded mode): escalations, review dates, outgoing mail.
+"""Background work of a serving process (the embedded mode): escalations, review dates, mail in and out.
 
 Started on a process's first request, like the search warm-up, so CLI commands never start it.
 Every run is idempotent and claims its work in the database, so several processes may run it.
@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.mail import deliver_pending
+from app.mail_fetch import fetch_all
 from app.search import search_service
 from app.web import business_hours, now, start_on_first_request
 from routing.editorial import flag_articles_due_for_review
@@ -30,7 +31,7 @@ def init_app(app: Flask) -> None:
 
 
 def tick(app: Flask) -> EscalationReport:
-    """One round: escalate what is due, then send the mail that is waiting."""
+    """One round: escalate what is due, read the mailboxes, then send the mail that is waiting."""
     with app.app_context():
         with Session(db.engine) as session:
             report = run_escalations(session, now(), search=search_service(), hours=business_hours())
@@ -39,6 +40,8 @@ def tick(app: Flask) -> EscalationReport:
                 session.commit()
             except StaleDataError:  # another process flagged them first: nothing left to do, go on to the mail
                 session.rollback()
+    if app.config.get("MAIL_MAILBOXES"):
+        fetch_all(app)  # each mailbox claims itself: two processes never read one at once
     deliver_pending(app)
     return report
 

@@ -20,6 +20,7 @@ users_cli = AppGroup("users", help="Manage staff accounts.")
 kb_cli = AppGroup("kb", help="The knowledge base: search index and bulk import.")
 routing_cli = AppGroup("routing", help="Questions and experts: escalations, history import.")
 demo_cli = AppGroup("demo", help="Demo data of a fictional municipality.")
+mail_cli = AppGroup("mail", help="The service mailboxes: customers' e-mail in.")
 
 
 @users_cli.command("create")
@@ -164,6 +165,25 @@ def import_experts_command(file) -> None:
     click.echo(f"Imported {report.created} new and {report.updated} existing experts.")
 
 
+@mail_cli.command("fetch")
+def mail_fetch_command() -> None:
+    """Read every mailbox in MAIL_MAILBOXES once (the server does this every round), then send the acknowledgements."""
+    from app.mail import deliver_pending
+    from app.mail_fetch import fetch_all
+
+    app = current_app._get_current_object()
+    if not app.config.get("MAIL_MAILBOXES"):
+        raise click.ClickException("No mailboxes: set MAIL_MAILBOXES in instance/config.py (see README).")
+    report = fetch_all(app)
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(report.outcomes.items())) or "nothing new"
+    click.echo(f"Read {report.mailboxes} mailbox(es): {counts}.")
+    if report.busy:
+        click.echo(f"Being read by another process: {', '.join(report.busy)}.", err=True)
+    if report.failed:
+        click.echo(f"Could not read {', '.join(report.failed)} (see the log); retried next round.", err=True)
+    deliver_pending(app)
+
+
 def _demo_password() -> str:
     return current_app.config["DEMO_PASSWORD"]
 
@@ -173,3 +193,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(kb_cli)
     app.cli.add_command(routing_cli)
+    app.cli.add_command(mail_cli)

@@ -1,5 +1,12 @@
 """Sending the notification outbox by SMTP (MAIL_SERVER, MAIL_PORT, MAIL_FROM, MAIL_USERNAME,
-MAIL_PASSWORD, MAIL_USE_TLS). Without MAIL_SERVER nothing is sent and the outbox keeps its rows."""
+MAIL_PASSWORD, MAIL_USE_TLS). Without MAIL_SERVER nothing is sent and the outbox keeps its rows.
+
+Every mail to a customer is part of its question's thread: a Message-ID of its own (the same on a retry),
+In-Reply-To/References naming the thread so far, and once sent it is recorded (routing.mail_intake), so a
+reply to it finds its question. A question that came in by e-mail is answered in the customer's language
+(Dutch unless they wrote English) under its own subject with the reference, "Re: … [VB-2026-000123]";
+the answer goes as plain text plus HTML rendered from the same sanitised Markdown.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,10 +14,13 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import Flask, render_template, url_for
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from app.extensions import db
 from app.web import now
+from routing.mail_intake import record_mail_sent, thread_ids
+from routing.models import MailMessage
 from routing.notifications import claim_pending, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
@@ -23,24 +33,82 @@ SUBJECTS = {
     "answered": "The answer to your question {ref}",
     "review_due": "Time to review: {title}",
 }
+SUBJECTS_NL = {
+    "received": "We hebben uw vraag {ref} ontvangen",
+    "info_requested": "We hebben informatie nodig voor uw vraag {ref}",
+    "answered": "Het antwoord op uw vraag {ref}",
+}
+CUSTOMER_KINDS = ("received", "info_requested", "answered")
+# The words around the answer in its HTML part (the plain-text part has them in its template).
+ANSWER_HTML_TEXTS = {
+    "nl": {"greeting": "Beste", "customer": "klant", "your_question": "Uw vraag", "our_answer": "Ons antwoord:",
+           "regards": "Met vriendelijke groet,", "signature": "Klantenservice"},
+    "en": {"greeting": "Dear", "customer": "customer", "your_question": "Your question", "our_answer": "Our answer:",
+           "regards": "Kind regards,", "signature": "Customer service"},
+}
 
 
 def render_message(app: Flask, note) -> EmailMessage:
     question = note.question
+    by_mail = _to_customer(note) and question.channel == "email"
+    language = (question.language if question.language in ("nl", "en") else "nl") if by_mail else "en"
     message = EmailMessage()
     message["From"] = app.config.get("MAIL_FROM", "vraagbaak@localhost")
     message["To"] = note.to_email
-    message["Subject"] = SUBJECTS[note.kind].format(ref=question.reference if question else "",
-                                                    title=note.payload.get("title", ""))
+    message["Subject"] = _subject(note, by_mail, language)
+    if question is not None:
+        message_id, thread = _thread(app, note)
+        message["Message-ID"] = message_id
+        if thread:
+            message["In-Reply-To"] = thread[-1]
+            message["References"] = " ".join(thread[-20:])
+    if by_mail:
+        message["Auto-Submitted"] = "auto-replied" if note.kind == "received" else "auto-generated"
+    folder = "mail/nl" if language == "nl" else "mail"
     with app.test_request_context(base_url=app.config.get("BASE_URL", "http://127.0.0.1:5000")):
         tracking_url = (url_for("selfservice.track", reference=question.reference, token=note.payload["token"],
                                 _external=True) if note.payload.get("token") else None)
         inbox_url = url_for("inbox.question", reference=question.reference, _external=True) if question else None
         article_url = (url_for("editor.article", article_id=note.payload["article_id"], _external=True)
                        if note.payload.get("article_id") else None)
-        message.set_content(render_template(f"mail/{note.kind}.txt", question=question, payload=note.payload,
+        message.set_content(render_template(f"{folder}/{note.kind}.txt", question=question, payload=note.payload,
                                             tracking_url=tracking_url, inbox_url=inbox_url, article_url=article_url))
+        if note.kind == "answered" and question.answer_html:
+            message.add_alternative(render_template("mail/answered.html", question=question, language=language,
+                                                    texts=ANSWER_HTML_TEXTS[language]), subtype="html")
     return message
+
+
+def _to_customer(note) -> bool:
+    question = note.question
+    return bool(question is not None and note.kind in CUSTOMER_KINDS and question.customer_email
+                and note.to_email == question.customer_email)
+
+
+def _subject(note, by_mail: bool, language: str) -> str:
+    question = note.question
+    ref = question.reference if question else ""
+    standard = (SUBJECTS_NL if language == "nl" else SUBJECTS)[note.kind].format(
+        ref=ref, title=note.payload.get("title", ""))
+    if not by_mail:
+        return standard
+    session = object_session(note)
+    first = session.scalar(select(MailMessage.subject).where(
+        MailMessage.question_id == question.id, MailMessage.direction == "in").order_by(MailMessage.id).limit(1))
+    first = (first or "").strip()
+    while first.lower().startswith(("re:", "aw:", "antw:")):
+        first = first.split(":", 1)[1].strip()
+    first = first.replace(f"[{ref}]", "").strip()
+    return f"Re: {first} [{ref}]" if first else f"{standard} [{ref}]"
+
+
+def _thread(app: Flask, note) -> tuple[str, list[str]]:
+    """This mail's Message-ID (fixed by the outbox row, so a retry sends the same one) and the thread so far."""
+    sender = app.config.get("MAIL_FROM", "vraagbaak@localhost")
+    domain = sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+    message_id = f"<vb.{note.id}.{note.question.reference.lower()}@{domain}>"
+    thread = [m for m in thread_ids(object_session(note), note.question) if m != message_id]
+    return message_id, thread
 
 
 def deliver_pending(app: Flask) -> int:
@@ -51,12 +119,16 @@ def deliver_pending(app: Flask) -> int:
     with app.app_context(), Session(db.engine) as session:
         for note in claim_pending(session, now()):
             try:
-                _send(app, render_message(app, note))
+                message = render_message(app, note)
+                _send(app, message)
             except (OSError, smtplib.SMTPException) as error:
                 log.warning("mail %s to %s failed: %s", note.id, note.to_email, error)
                 mark_failed(session, note, str(error))
             else:
                 mark_sent(session, note, now())
+                if _to_customer(note):
+                    record_mail_sent(session, now(), note.question, message_id=str(message["Message-ID"]),
+                                     to_email=note.to_email, subject=str(message["Subject"]), kind=note.kind)
                 sent += 1
             session.commit()
     return sent

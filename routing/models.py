@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Table,
@@ -57,6 +58,10 @@ EVENT_KINDS = (
     "reopened",
     "customer_viewed",
     "customer_rated",
+    # mail: what came in and went out by e-mail, and a customer's later message on an open question
+    "mail_received",
+    "mail_sent",
+    "customer_wrote",
     # editorial steps, on articles: how knowledge grew
     "published",
     "sent_back",
@@ -361,3 +366,51 @@ class Ownership(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     since: Mapped[datetime] = mapped_column(UTCDateTime())
     until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MailMessage(Base):
+    """One e-mail of a question's thread, in or out. Its Message-ID is unique: a message fetched twice
+    (a crash between commit and flag, a mailbox read by two processes) is taken in once."""
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (CheckConstraint(one_of("direction", ("in", "out")), name="known_direction"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(254))  # the customer's address, whichever way it went
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # what the customer wrote (in), trimmed
+    mailbox: Mapped[str | None] = mapped_column(String(80))
+
+    question: Mapped[Question] = relationship()
+    attachments: Mapped[list[MailAttachment]] = relationship(back_populates="mail", order_by="MailAttachment.id")
+
+
+class MailAttachment(Base):
+    """A file that came with a customer's mail, kept in the database (staff only). A refused one keeps its
+    name, type, size and why, so the expert knows it existed; its content is not kept."""
+
+    __tablename__ = "mail_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mail_messages.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    refused: Mapped[str | None] = mapped_column(String(200))
+
+    mail: Mapped[MailMessage] = relationship(back_populates="attachments")
+
+
+class MailboxClaim(Base):
+    """Which process is reading a mailbox now: a fetch claims its row first, so two processes never read
+    the same mailbox at once; a claim older than its expiry (a process that died) may be taken over."""
+
+    __tablename__ = "mailbox_claims"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

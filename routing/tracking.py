@@ -32,6 +32,9 @@ EVENT_WORDS = {
     "closed": "Closed",
     "reopened": "Opened again",
     "customer_rated": "You rated the answer",
+    "mail_received": "We received your e-mail",
+    "customer_wrote": "You wrote to us again",
+    "mail_sent": "We sent you an e-mail",
 }
 
 

@@ -119,3 +119,18 @@ def one_of_each(session, people):
                                     answer="Yes, order a second bin online.")
     return SimpleNamespace(article=article, draft=draft, colleague=colleague, open_question=open_question,
                            answered=answered, token=token)
+
+
+def make_mail(*, subject: str, body: str, sender: str, message_id: str, **headers) -> bytes:
+    """A customer's e-mail to the service address as raw bytes; `In_Reply_To="<…>"` sets In-Reply-To."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "kcc@wadderveen.example.org"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()

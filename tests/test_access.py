@@ -41,6 +41,7 @@ POLICIES = {
     "inbox.home": {"expert"},
     "inbox.question": {"expert"},
     "inbox.act": {"expert"},
+    "inbox.attachment": {"expert"},  # a customer's mail attachment: staff only
     "editor.home": {"editor"},
     "editor.article": {"editor"},
     "editor.new_article": {"editor"},
@@ -137,6 +138,7 @@ def url_of(app, endpoint: str, w) -> str:
     per_endpoint = {
         "editor.workflow": {"article_id": w.draft.id, "action": "publish"},
         "inbox.act": {"action": "accept"},
+        "inbox.attachment": {"attachment_id": 1},
         "selfservice.track": {"reference": w.answered.reference, "token": w.token},
         "api.question_status": {"reference": w.answered.reference, "token": w.token},
         "api.search": {"q": "bin"},

@@ -1,5 +1,7 @@
 """The expert's inbox: their open questions, and what they may do with one (`ACTIONS`)."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -12,6 +14,7 @@ from knowledge.models import User
 from knowledge.people import active_experts, is_active_expert
 from routing.customers import other_questions_of_customer
 from routing.errors import RoutingError
+from routing.mail_intake import attachment_of, mails_of
 from routing.questions import accept_question, answer_question, forward_question, request_customer_info
 from routing.worklists import open_questions_of, question_by_reference, similar_for
 
@@ -45,7 +48,24 @@ def question(reference: str):
     colleagues = active_experts(db.session, except_ids=[current_user.id])
     return render_template("inbox/question.html", question=found, articles=articles, previous=previous,
                            colleagues=colleagues, customer_questions=other_questions_of_customer(db.session, found),
-                           now=now())
+                           mails=mails_of(db.session, found), now=now())
+
+
+@bp.route("/questions/<reference>/attachments/<int:attachment_id>")
+def attachment(reference: str, attachment_id: int):
+    """A customer's attachment, for staff only, always as a download: never rendered in our origin."""
+    found = question_by_reference(db.session, reference) or abort(404)
+    kept = attachment_of(db.session, found, attachment_id) or abort(404)
+    response = Response(kept.content, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = _attachment_disposition(kept.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _attachment_disposition(filename: str) -> str:
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @bp.route("/questions/<reference>/<action>", methods=["POST"])

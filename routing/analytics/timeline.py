@@ -15,7 +15,7 @@ from routing.analytics.cohort import user_names
 from routing.events import OWNER_KINDS
 from routing.models import Event, Question
 
-CUSTOMER_KINDS = ("customer_replied", "customer_viewed", "customer_rated")
+CUSTOMER_KINDS = ("customer_replied", "customer_viewed", "customer_rated", "mail_received", "customer_wrote")
 
 
 @dataclass(frozen=True)
