@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from knowledge.articles import ArticleDraft, create_article, save_article
 from knowledge.errors import InvalidArticle
 from knowledge.feedback import record_feedback
-from knowledge.models import Article
+from knowledge.models import Article, ArticleRevision
+from knowledge.revisions import accept_revision, propose_revision, reject_revision
 from knowledge.search import SearchService
 from routing.events import record_event
 from routing.models import Event, Question, QuestionArticle
@@ -59,27 +60,66 @@ def possible_duplicates(search: SearchService, article: Article, k: int = 5) -> 
     return [(i, score) for kind, i, score in found if i != article.id][:k]
 
 
-def merge_into(session: Session, now: datetime, draft: Article, target: Article, *, editor_id: int) -> Article:
-    """Fold a draft into an existing article: a new revision of the target, the draft archived,
-    the draft's source questions linked to the target."""
+def merge_into(session: Session, now: datetime, draft: Article, target: Article, *, editor_id: int,
+               confirmed: bool = False) -> ArticleRevision:
+    """Propose a draft's text as a pending revision of an existing article, for an editor to publish or reject.
+
+    Nothing a reader sees changes here: the target keeps its text, status and audience (an internal draft
+    merged into a public article stays unpublished until an editor publishes the revision and so chooses to
+    show it). The draft is archived, its source questions linked to the target; a rejection brings it back.
+    `confirmed` is the editor's explicit yes on the confirmation page: without it, nothing happens.
+    """
     if draft.id == target.id:
         raise InvalidArticle("An article cannot be merged into itself.")
     if target.status == "archived":
         raise InvalidArticle("Merge into a live article, not an archived one.")
-    save_article(session, now, target, ArticleDraft(
-        title=target.title, body=f"{target.body.rstrip()}\n\n{draft.body.strip()}\n",
-        topic_slugs=tuple(t.slug for t in target.topics), audience=target.audience, language=target.language,
-        status=target.status, note=f"merged draft #{draft.id}: {draft.title[:200]}",
-    ), author_id=editor_id)
+    if not confirmed:
+        raise InvalidArticle("Confirm the merge first: check the proposed text on the confirmation page.")
+    proposed = propose_revision(
+        session, now, target, title=target.title, body=merged_text(draft, target), author_id=editor_id,
+        note=f"merge of draft #{draft.id}: {draft.title[:200]}", merged_from=draft)
     save_article(session, now, draft, ArticleDraft(
         title=draft.title, body=draft.body, topic_slugs=tuple(t.slug for t in draft.topics), audience=draft.audience,
-        language=draft.language, status="archived", note=f"merged into #{target.id}",
+        language=draft.language, status="archived", note=f"merged into #{target.id} (pending revision {proposed.number})",
     ), author_id=editor_id)
     for question in source_questions(session, draft):
         session.add(QuestionArticle(question=question, article=target, relation="merged"))
-    record_event(session, now, "merged", article_id=target.id, actor_id=editor_id, draft_id=draft.id)
+    record_event(session, now, "merged", article_id=target.id, actor_id=editor_id, draft_id=draft.id,
+                 revision=proposed.number)
     session.flush()
-    return target
+    return proposed
+
+
+def merged_text(draft: Article, target: Article) -> str:
+    """The target's text with the draft's appended: what a merge proposes."""
+    return f"{target.body.rstrip()}\n\n{draft.body.strip()}\n"
+
+
+def publish_revision(session: Session, now: datetime, article: Article, proposed: ArticleRevision, *,
+                     editor_id: int) -> Article:
+    """An editor publishes a pending revision: only now does its text reach the article's readers."""
+    accept_revision(session, now, article, proposed, editor_id=editor_id)
+    record_event(session, now, "published", article_id=article.id, actor_id=editor_id, audience=article.audience,
+                 revision=proposed.number)
+    session.flush()
+    return article
+
+
+def reject_revision_of(session: Session, now: datetime, article: Article, proposed: ArticleRevision, *,
+                       editor_id: int) -> Article:
+    """An editor rejects a pending revision: the article stays; a merged draft comes back as a draft."""
+    reject_revision(session, article, proposed)
+    draft = session.get(Article, proposed.merged_from_id) if proposed.merged_from_id else None
+    if draft is not None and draft.status == "archived":
+        save_article(session, now, draft, ArticleDraft(
+            title=draft.title, body=draft.body, topic_slugs=tuple(t.slug for t in draft.topics),
+            audience=draft.audience, language=draft.language, status="draft",
+            note=f"merge into #{article.id} rejected",
+        ), author_id=editor_id)
+    record_event(session, now, "sent_back", article_id=article.id, actor_id=editor_id,
+                 comment=f"revision {proposed.number} rejected")
+    session.flush()
+    return article
 
 
 def publish(session: Session, now: datetime, article: Article, *, editor_id: int, audience: str) -> Article:

@@ -42,10 +42,17 @@ def test_a_kept_answer_is_captured_merged_and_then_found_for_a_paraphrase(app, c
     # The editor sees the existing article as a likely duplicate and merges into it.
     page = client.get(f"/editor/articles/{draft.id}").get_data(as_text=True)
     assert "Parking permits for residents" in page and "Merge into this" in page
-    assert auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id}).status_code == 303
+    assert auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id, "confirm": "yes"}
+                     ).status_code == 303
     session.expire_all()
     merged = session.get(Article, target.id)
-    assert "care permit" in merged.body and len(merged.revisions) == 2
+    # A merge proposes; an editor publishes: only then is the text the article's.
+    assert "care permit" not in merged.body and merged.revisions[-1].state == "pending"
+    assert auth.post(f"/editor/articles/{target.id}/publish-revision", {"revision": 2}).status_code == 303
+    session.expire_all()
+    merged = session.get(Article, target.id)
+    assert "care permit" in merged.body and [r.state for r in merged.revisions] == ["applied", "accepted", "applied"]
+    assert (merged.status, merged.audience) == ("published", "public")
     assert session.get(Article, draft.id).status == "archived"
     assert session.scalar(select(QuestionArticle).where(QuestionArticle.relation == "merged")).article_id == target.id
     auth.logout()
@@ -56,6 +63,46 @@ def test_a_kept_answer_is_captured_merged_and_then_found_for_a_paraphrase(app, c
     assert hits[0]["id"] == target.id
     kinds = session.scalars(select(Event.kind).where(Event.kind.in_(("captured_as_article", "merged")))).all()
     assert sorted(kinds) == ["captured_as_article", "merged"]
+
+
+def test_a_merge_changes_nothing_readers_see_until_an_editor_publishes_and_needs_a_confirmation(
+        client, auth, session, people):
+    """An internal captured draft merged into a public article: the public page and search keep the
+    published text, the article stays public and published, until an editor publishes the revision."""
+    target = make_article(session, "Bezwaar tegen de WOZ-waarde", "Maak binnen zes weken bezwaar via Mijn Loket.",
+                          language="nl")
+    draft = make_article(session, "Bezwaar WOZ (concept)", "Concept, alleen voor KCC: MARKER-INTERN-42.",
+                         status="draft", audience="internal", language="nl")
+    auth.login(people["editor"].email)
+
+    unconfirmed = auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id})
+    assert "Confirm the merge first" in client.get(unconfirmed.location).get_data(as_text=True)
+    session.expire_all()
+    assert (len(session.get(Article, target.id).revisions), session.get(Article, draft.id).status) == (1, "draft")
+
+    confirm = client.get(f"/editor/articles/{draft.id}/merge/{target.id}").get_data(as_text=True)
+    assert "+ Concept, alleen voor KCC: MARKER-INTERN-42." in confirm and "show this text to" in confirm
+    done = auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id, "confirm": "yes"})
+    assert done.location == f"/editor/articles/{target.id}"
+    assert "Pending revision 2" in client.get(done.location).get_data(as_text=True)
+    auth.logout()
+
+    public = client.get(f"/articles/{target.id}").get_data(as_text=True)
+    assert "zes weken" in public and "MARKER-INTERN-42" not in public
+    hits = client.get("/api/v1/search", query_string={"q": "MARKER-INTERN-42"}).get_json()["results"]
+    assert all(h["id"] != target.id for h in hits)
+    session.expire_all()
+    assert (session.get(Article, target.id).status, session.get(Article, target.id).audience) == ("published", "public")
+
+    auth.login(people["editor"].email)
+    assert auth.post(f"/editor/articles/{target.id}/reject-revision", {"revision": 2}).status_code == 303
+    session.expire_all()
+    assert session.get(Article, draft.id).status == "draft"  # the rejected draft comes back to work on
+    assert "MARKER-INTERN-42" not in client.get(f"/articles/{target.id}").get_data(as_text=True)
+    # A rejected revision cannot be published afterwards.
+    again = auth.post(f"/editor/articles/{target.id}/publish-revision", {"revision": 2})
+    assert "not waiting for review" in client.get(again.location).get_data(as_text=True)
+    assert "MARKER-INTERN-42" not in session.get(Article, target.id).body
 
 
 def test_an_editor_captures_any_answered_question_and_publishes_it(client, auth, session, people):

@@ -16,7 +16,7 @@ from knowledge.feedback import feedback_counts
 from knowledge.errors import EditConflict, InvalidArticle
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
-from knowledge.revisions import diff_revisions, restore_revision, revision
+from knowledge.revisions import diff_revisions, diff_texts, pending_revisions, restore_revision, revision
 from routing.editorial import answer_ratings, possible_duplicates, source_questions
 
 
@@ -29,7 +29,7 @@ def home():
     topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
     ratings = answer_ratings(db.session, now() - timedelta(days=90))
     return render_template("editor/home.html", queue=queue, due=due, flagged=flagged, counts=counts, topics=topics,
-                           topic=topic, ratings=ratings)
+                           topic=topic, ratings=ratings, pending=pending_revisions(db.session))
 
 
 @bp.route("/articles/<int:article_id>")
@@ -40,6 +40,7 @@ def article(article_id: int):
         scores = dict(possible_duplicates(search_service(), found))
         duplicates = [(db.session.get(Article, i), score) for i, score in scores.items()]
     return render_template("editor/article.html", article=found, duplicates=duplicates,
+                           pending=pending_revisions(db.session, found),
                            sources=source_questions(db.session, found),
                            feedback=feedback_counts(db.session, [found.id]).get(found.id, (0, 0)))
 
@@ -86,7 +87,9 @@ def edit_article(article_id: int):
 def show_revision(article_id: int, number: int):
     found = _article_or_404(article_id)
     old = revision(db.session, article_id, number) or abort(404)
-    return render_template("editor/revision.html", article=found, revision=old, html=render_markdown(old.body))
+    lines = diff_texts((found.title, found.body), (old.title, old.body)) if old.state == "pending" else []
+    return render_template("editor/revision.html", article=found, revision=old, html=render_markdown(old.body),
+                           lines=lines)
 
 
 @bp.route("/articles/<int:article_id>/diff")
@@ -104,6 +107,8 @@ def diff(article_id: int):
 def restore(article_id: int, number: int):
     found = _article_or_404(article_id)
     old = revision(db.session, article_id, number) or abort(404)
+    if old.state != "applied":
+        abort(400, "Only a text the article once had can be restored; publish or reject a pending revision.")
     restore_revision(db.session, now(), found, old, author_id=current_user.id)
     db.session.commit()
     flash(f"Revision {number} restored as a new revision.", "success")
