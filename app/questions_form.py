@@ -30,7 +30,7 @@ class QuestionForm(FlaskForm):
     phone = StringField("Phone", render_kw={"maxlength": MAX_CUSTOMER_PHONE})
 
     # Where the domain's problems show: its field names (NewQuestion's paths) → this form's fields.
-    FIELDS = {"text": "text", "topic": "topic", "channel": "channel", "priority": "priority",
+    FIELDS = {"text": "text", "internal_note": "internal_note", "topic": "topic", "channel": "channel", "priority": "priority",
               "customer.name": "name", "customer.email": "email", "customer.phone": "phone"}
 
     def load_topics(self) -> "QuestionForm":
@@ -41,9 +41,13 @@ class QuestionForm(FlaskForm):
     def channel_and_priority(self) -> tuple[str, str]:
         return "web", "normal"
 
+    def internal_note(self) -> str:
+        return ""  # a customer writes no staff-only note
+
     def new_question(self) -> NewQuestion:
         channel, priority = self.channel_and_priority()
-        return NewQuestion(text=self.text.data or "", channel=channel, topic_slug=self.topic.data or None,
+        return NewQuestion(text=self.text.data or "", internal_note=self.internal_note(), channel=channel,
+                           topic_slug=self.topic.data or None,
                            priority=priority, customer=Customer(name=_given(self.name), email=_given(self.email),
                                                                 phone=_given(self.phone)))
 
@@ -74,8 +78,18 @@ class QuestionForm(FlaskForm):
 class IntakeForm(QuestionForm):
     """What an agent records during a call or at the desk."""
 
+    # Two texts: the customer's question as they asked it (what they will see) and the agent's note (staff only).
+    text = TextAreaField("The customer's question, in their words (the customer sees this)",
+                         validators=[Length(max=MAX_QUESTION_TEXT)], render_kw={"required": True})
+    note = TextAreaField("Internal note (staff only, never shown to the customer)",
+                         validators=[Length(max=MAX_QUESTION_TEXT)])
     channel = SelectField("Channel", choices=[SelectChoice(c) for c in ("phone", "desk", "email")])
     priority = SelectField("Priority", choices=[SelectChoice(p) for p in PRIORITIES], default="normal")
+
+    FIELDS = {**QuestionForm.FIELDS, "internal_note": "note"}
+
+    def internal_note(self) -> str:
+        return self.note.data or ""
 
     def channel_and_priority(self) -> tuple[str, str]:
         return self.channel.data, self.priority.data

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from knowledge.search import without_control_characters
 from knowledge.catalogue import topic_with_slug
 from knowledge.markdown import render_markdown
-from knowledge.models import Article, Topic
+from knowledge.language import detect_language
+from knowledge.models import LANGUAGES, Article, Topic
 from routing.customers import email_key, phone_key
 from routing.errors import InvalidQuestion, WrongState
 from routing.editorial import capture_answer
@@ -32,6 +33,8 @@ from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
 
 MAX_QUESTION_TEXT = 10_000
 TEXT_TOO_LONG = f"A question has at most {MAX_QUESTION_TEXT:,} characters."
+NOTE_TOO_LONG = f"An internal note has at most {MAX_QUESTION_TEXT:,} characters."
+REPLY_TOO_LONG = f"A reply has at most {MAX_QUESTION_TEXT:,} characters."
 # The contact details as a question stores them (the sizes of its columns).
 MAX_CUSTOMER_NAME, MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_PHONE = 120, 254, 40
 
@@ -50,7 +53,9 @@ class NewQuestion:
     customer: Customer = Customer()
     topic_slug: str | None = None
     priority: str = "normal"
-    language: str = "en"
+    language: str | None = None  # None: detected from the customer's text
+    # The agent's note for the backoffice (staff only); `text` is the customer's question in their words.
+    internal_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class CheckedQuestion:
     language: str
     topic: Topic | None
     customer: Customer
+    internal_note: str | None = None
 
 
 def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
@@ -77,6 +83,9 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
         problems["text"] = "Please describe the question."
     elif len(text) > MAX_QUESTION_TEXT:
         problems["text"] = TEXT_TOO_LONG
+    note = without_control_characters(new.internal_note or "").strip()
+    if len(note) > MAX_QUESTION_TEXT:
+        problems["internal_note"] = NOTE_TOO_LONG
     if new.channel not in CHANNELS:
         problems["channel"] = f"Unknown channel {new.channel!r}; use one of {', '.join(CHANNELS)}."
     if new.priority not in PRIORITIES:
@@ -96,8 +105,9 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
     if problems:
         field, message = next(iter(problems.items()))
         raise InvalidQuestion(message, field=field, problems=problems)
-    return CheckedQuestion(text=text, channel=new.channel, priority=new.priority, language=new.language,
-                           topic=topic, customer=Customer(name=_clean(name), email=email_key(_clean(email)),
+    language = new.language if new.language in LANGUAGES else detect_language(text)
+    return CheckedQuestion(text=text, channel=new.channel, priority=new.priority, language=language,
+                           topic=topic, internal_note=note or None, customer=Customer(name=_clean(name), email=email_key(_clean(email)),
                                                           phone=_clean(phone)))
 
 
@@ -134,6 +144,7 @@ def take_in_question(session: Session, now: datetime, new: NewQuestion, *,
         customer_phone=checked.customer.phone,
         customer_phone_key=phone_key(checked.customer.phone),
         text=checked.text,
+        internal_note=checked.internal_note,
         language=checked.language,
         topic=checked.topic,
         priority=checked.priority,
@@ -263,8 +274,7 @@ def request_customer_info(session: Session, now: datetime, question: Question, *
 def record_customer_reply(session: Session, now: datetime, question: Question, *, message: str) -> Question:
     """The customer answered; the clock resumes, moving the promise by the time spent waiting."""
     _require(question, ("waiting_for_customer",))
-    if not (message or "").strip():
-        raise InvalidQuestion("The reply is empty.")
+    _check_reply(message)
     asked = next(e for e in reversed(question.events) if e.kind == "info_requested")
     if question.due_at is not None:
         question.due_at = question.due_at + (now - asked.at)
@@ -273,6 +283,51 @@ def record_customer_reply(session: Session, now: datetime, question: Question, *
     record_event(session, now, "customer_replied", question=question, message=message.strip())
     session.flush()
     return question
+
+
+def follow_up_after_answer(session: Session, now: datetime, question: Question, *, message: str,
+                           reopen_days: int) -> Question:
+    """The customer replies once more to the answer, within `reopen_days` of it: the question reopens with
+    the expert who answered it, and a new promise as long as the first one."""
+    _require(question, ("answered", "closed"))
+    _check_reply(message)
+    if question.answered_at is None or now - question.answered_at > timedelta(days=reopen_days):
+        raise WrongState(f"The answer is more than {reopen_days} days old: please ask a new question.")
+    if any(e.kind == "reopened" and e.at >= question.answered_at for e in question.events):
+        raise WrongState("You already replied to this answer: please ask a new question.")
+    promise = (question.due_at - question.created_at) if question.due_at else None
+    question.status = "reopened"
+    question.owner_id = question.answered_by_id
+    question.closed_at = None
+    if promise is not None:
+        question.due_at = now + promise
+        question.escalated_at = None
+    question.updated_at = now
+    record_event(session, now, "customer_replied", question=question, message=message.strip(), after_answer=True)
+    record_event(session, now, "reopened", question=question, reason="the customer replied to the answer",
+                 to_user_id=question.owner_id)
+    if question.owner_id is not None:
+        notify_user(session, now, "assigned", question, question.owner_id, reason="the customer replied to the answer")
+    session.flush()
+    return question
+
+
+def reopen_possible_until(question: Question, now: datetime, reopen_days: int) -> datetime | None:
+    """Until when the customer may still reply to the answer; None when they may not (any more)."""
+    if question.status not in ("answered", "closed") or question.answered_at is None:
+        return None
+    if any(e.kind == "reopened" and e.at >= question.answered_at for e in question.events):
+        return None
+    until = question.answered_at + timedelta(days=reopen_days)
+    return until if now <= until else None
+
+
+def _check_reply(message: str) -> None:
+    text = (message or "").strip()
+    if not text:
+        raise InvalidQuestion("The reply is empty.")
+    if len(text) > MAX_QUESTION_TEXT:
+        raise InvalidQuestion(REPLY_TOO_LONG)
 
 
 def close_question(session: Session, now: datetime, question: Question, *, actor_id: int | None) -> Question:

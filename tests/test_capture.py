@@ -80,7 +80,7 @@ def test_a_merge_changes_nothing_readers_see_until_an_editor_publishes_and_needs
     session.expire_all()
     assert (len(session.get(Article, target.id).revisions), session.get(Article, draft.id).status) == (1, "draft")
 
-    confirm = client.get(f"/editor/articles/{draft.id}/merge/{target.id}").get_data(as_text=True)
+    confirm = client.get(f"/editor/articles/{draft.id}/merge?into={target.id}").get_data(as_text=True)
     assert "+ Concept, alleen voor KCC: MARKER-INTERN-42." in confirm and "show this text to" in confirm
     done = auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id, "confirm": "yes"})
     assert done.location == f"/editor/articles/{target.id}"

@@ -46,11 +46,12 @@ DONE = {"publish": "Published ({article.audience}).", "send-back": "Sent back to
 GOES_ON_TO = {}  # every action: the article's page (a merge shows its pending revision there)
 
 
-@bp.route("/articles/<int:article_id>/merge/<int:target_id>")
-def confirm_merge(article_id: int, target_id: int):
-    """Before a merge: the proposed text against the target's published one, and who will see it."""
+@bp.route("/articles/<int:article_id>/merge")
+def confirm_merge(article_id: int):
+    """Before a merge (?into=<article id>): the proposed text against the target's published one, and who
+    will see it."""
     draft = db.session.get(Article, article_id) or abort(404)
-    target = db.session.get(Article, target_id) or abort(404)
+    target = db.session.get(Article, request.args.get("into", type=database_id) or 0) or abort(404)
     lines = diff_texts((target.title, target.body), (target.title, merged_text(draft, target)))
     return render_template("editor/confirm_merge.html", draft=draft, target=target, lines=lines)
 

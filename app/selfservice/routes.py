@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.actions import commit_action
 from app.extensions import db
@@ -10,19 +10,22 @@ from knowledge.catalogue import public_articles_by_topic, readable_article
 from routing.editorial import give_feedback
 from routing.errors import RoutingError
 from routing.intake import take_in_and_route
-from routing.questions import find_by_reference_and_token, rate_answer, record_customer_reply
+from routing.questions import (find_by_reference_and_token, follow_up_after_answer, rate_answer,
+                               record_customer_reply, reopen_possible_until)
 from routing.searching import MAX_QUERY_CHARS, Searcher, record_opened, search_and_log
-from routing.tracking import customer_timeline, note_customer_view, pending_info_request, status_in_words, who_has_it
+from routing.tracking import (customer_timeline, note_customer_view, page_words, pending_info_request,
+                              status_in_words, who_has_it)
 from routing.worklists import answered_question
 
 # What a customer may do on their question's tracking page (POST action=…), and what they are told after.
 ACTIONS = {
-    "reply": lambda q, form: record_customer_reply(db.session, now(), q, message=form.get("message", "")[:10_000]),
+    "reply": lambda q, form: record_customer_reply(db.session, now(), q, message=form.get("message", "")),
+    "follow-up": lambda q, form: follow_up_after_answer(db.session, now(), q, message=form.get("message", ""),
+                                                        reopen_days=current_app.config["REOPEN_DAYS"]),
     "rate": lambda q, form: rate_answer(db.session, now(), q, helpful=form.get("helpful") == "yes",
                                         comment=form.get("comment", "")),
 }
-DONE = {"reply": "Thank you, we have your reply. The specialist continues with your question.",
-        "rate": "Thank you for telling us."}
+DONE = {"reply": "replied", "follow-up": "replied", "rate": "rated"}  # keys of routing.tracking.PAGE_WORDS
 
 
 @bp.route("/")
@@ -101,7 +104,9 @@ def track(reference: str):
     db.session.commit()
     return render_template("selfservice/track.html", question=question, token=token,
                            status=status_in_words(question), who=who_has_it(question),
-                           timeline=customer_timeline(question), asked=pending_info_request(question))
+                           timeline=customer_timeline(question), asked=pending_info_request(question),
+                           words=page_words(question),
+                           follow_up_until=reopen_possible_until(question, now(), current_app.config["REOPEN_DAYS"]))
 
 
 def _customer_action(question, token: str):
@@ -109,7 +114,8 @@ def _customer_action(question, token: str):
     if action not in ACTIONS:
         abort(400, "Unknown action.")
     _, refusal = commit_action(lambda: ACTIONS[action](question, request.form), {RoutingError: None})
-    flash(refusal or DONE[action], "danger" if refusal else "success")
+    flash(refusal or page_words(question)[DONE[action]].format(who=who_has_it(question)),
+          "danger" if refusal else "success")
     return redirect(url_for("selfservice.track", reference=question.reference, token=token), 303)
 
 
