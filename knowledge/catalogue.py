@@ -53,9 +53,8 @@ def articles_by_status(session: Session, topic_slug: str | None = None) -> dict[
     return grouped
 
 
-def needing_attention(session: Session, today: date) -> tuple[list[Article], list[Article]]:
-    """Published articles past their review date, and those readers flagged."""
-    due = session.scalars(select(Article).where(Article.status == "published", Article.review_by < today)
-                          .order_by(Article.review_by)).all()
-    flagged = session.scalars(select(Article).where(Article.flagged_at.is_not(None)).order_by(Article.flagged_at)).all()
-    return list(due), list(flagged)
+def due_for_review(session: Session, today: date) -> list[Article]:
+    """Published articles past their review date (flagged for it or not): their own list, apart from what
+    readers said (knowledge.feedback.reader_complaints)."""
+    return list(session.scalars(select(Article).where(Article.status == "published", Article.review_by < today)
+                                .order_by(Article.review_by)))

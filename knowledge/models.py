@@ -222,3 +222,5 @@ class ArticleFeedback(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     helpful: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str] = mapped_column(String(1000), default="")
+    # When an editor dealt with a reader's "no" (reviewed or republished the article): off "Flagged by readers".
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

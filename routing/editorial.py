@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.articles import ArticleDraft, create_article, save_article
 from knowledge.errors import InvalidArticle
-from knowledge.feedback import record_feedback
+from knowledge.feedback import mark_complaints_handled, record_feedback
 from knowledge.models import Article, ArticleRevision
 from knowledge.revisions import accept_revision, propose_revision, reject_revision
 from knowledge.search import SearchService
@@ -130,6 +130,7 @@ def publish(session: Session, now: datetime, article: Article, *, editor_id: int
     article.flagged_at = None
     article.flag_reason = None
     article.review_comment = None
+    mark_complaints_handled(session, now, article)  # reviewed and published again: what readers said is dealt with
     record_event(session, now, "published", article_id=article.id, actor_id=editor_id, audience=audience)
     session.flush()
     return article
@@ -144,6 +145,20 @@ def send_back(session: Session, now: datetime, article: Article, *, editor_id: i
     ), author_id=editor_id)
     article.review_comment = comment.strip()
     record_event(session, now, "sent_back", article_id=article.id, actor_id=editor_id, comment=comment.strip())
+    session.flush()
+    return article
+
+
+def readers_handled(session: Session, now: datetime, article: Article, *, editor_id: int) -> Article:
+    """An editor read what readers said and dealt with it without a new text."""
+    handled = mark_complaints_handled(session, now, article)
+    if not handled:
+        raise InvalidArticle("No reader's comment is waiting on this article.")
+    if article.flagged_at is not None and article.flag_reason and "readers" in article.flag_reason:
+        article.flagged_at = None
+        article.flag_reason = None
+    record_event(session, now, "flagged", article_id=article.id, actor_id=editor_id, handled=handled,
+                 reason="readers' comments handled")
     session.flush()
     return article
 

@@ -74,7 +74,7 @@ PAGE_WORDS = {
         "follow_up_until": "You can reply once more until {until}; your question then goes back to {who}.",
         "team": "Team {name}", "no_team": "our specialists",
         "replied": "Thank you, we have your reply. {who} continues with your question.",
-        "rated": "Thank you for telling us.",
+        "rated": "Thank you for telling us.", "yes": "Yes", "no": "No",
     },
     "nl": {
         "your_question": "Uw vraag", "promised": "We hebben een antwoord beloofd vóór", "paused":
@@ -85,7 +85,7 @@ PAGE_WORDS = {
         "follow_up_until": "U kunt tot {until} nog één keer reageren; uw vraag gaat dan terug naar {who}.",
         "team": "Team {name}", "no_team": "onze specialisten",
         "replied": "Dank u, we hebben uw antwoord. {who} gaat verder met uw vraag.",
-        "rated": "Dank u voor uw beoordeling.",
+        "rated": "Dank u voor uw beoordeling.", "yes": "Ja", "no": "Nee",
     },
 }
 

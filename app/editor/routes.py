@@ -11,8 +11,8 @@ from app.extensions import db
 from app.web import database_id, now
 from knowledge.articles import ArticleDraft, create_article, save_article
 from app.search import search_service
-from knowledge.catalogue import articles_by_status, needing_attention
-from knowledge.feedback import feedback_counts
+from knowledge.catalogue import articles_by_status, due_for_review
+from knowledge.feedback import feedback_counts, reader_complaints
 from knowledge.errors import EditConflict, InvalidArticle
 from knowledge.markdown import render_markdown
 from knowledge.models import Article, Topic
@@ -24,7 +24,7 @@ from routing.editorial import answer_ratings, possible_duplicates, source_questi
 def home():
     topic = request.args.get("topic") or None
     queue = articles_by_status(db.session, topic)
-    due, flagged = needing_attention(db.session, now().date())
+    due, flagged = due_for_review(db.session, now().date()), reader_complaints(db.session)
     counts = feedback_counts(db.session, [a.id for a in queue["published"]])
     topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
     ratings = answer_ratings(db.session, now() - timedelta(days=90))
@@ -39,7 +39,8 @@ def article(article_id: int):
     if found.status in ("draft", "in_review"):
         scores = dict(possible_duplicates(search_service(), found))
         duplicates = [(db.session.get(Article, i), score) for i, score in scores.items()]
-    return render_template("editor/article.html", article=found, duplicates=duplicates,
+    complaint = next((c for c in reader_complaints(db.session) if c.article.id == found.id), None)
+    return render_template("editor/article.html", article=found, duplicates=duplicates, complaint=complaint,
                            pending=pending_revisions(db.session, found),
                            sources=source_questions(db.session, found),
                            feedback=feedback_counts(db.session, [found.id]).get(found.id, (0, 0)))

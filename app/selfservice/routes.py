@@ -4,6 +4,7 @@ from app.actions import commit_action
 from app.extensions import db
 from app.search import search_service
 from app.selfservice import bp
+from app.selfservice.words import customer_words
 from app.questions_form import QuestionForm
 from app.web import business_hours, database_id, now, staff_role
 from knowledge.catalogue import public_articles_by_topic, readable_article
@@ -12,7 +13,8 @@ from routing.errors import RoutingError
 from routing.intake import take_in_and_route
 from routing.questions import (find_by_reference_and_token, follow_up_after_answer, rate_answer,
                                record_customer_reply, reopen_possible_until)
-from routing.searching import MAX_QUERY_CHARS, Searcher, record_opened, search_and_log
+from knowledge.errors import InvalidArticle
+from routing.searching import MAX_QUERY_CHARS, Searcher, record_opened, search_and_log, search_words
 from routing.tracking import (customer_timeline, note_customer_view, page_words, pending_info_request,
                               status_in_words, who_has_it)
 from routing.worklists import answered_question
@@ -26,6 +28,11 @@ ACTIONS = {
                                         comment=form.get("comment", "")),
 }
 DONE = {"reply": "replied", "follow-up": "replied", "rate": "rated"}  # keys of routing.tracking.PAGE_WORDS
+
+
+@bp.context_processor
+def _words():
+    return {"cw": customer_words()}
 
 
 @bp.route("/")
@@ -45,7 +52,10 @@ def article(article_id: int):
     if found is None:
         abort(404)
     _note_opened("article", article_id)
-    return render_template("selfservice/article.html", article=found)
+    # The words the customer searched with travel on to the ask form, with the article they read.
+    words = search_words(db.session, request.args.get("s", type=database_id)) or request.args.get("q", "")
+    return render_template("selfservice/article.html", article=found, search_words=words[:MAX_QUERY_CHARS],
+                           not_helpful=request.args.get("helpful") == "no")
 
 
 @bp.route("/previously-answered/<int:question_id>")
@@ -75,8 +85,11 @@ def _note_opened(kind: str, item_id: int) -> None:
 def ask():
     """'Didn't find it?': the customer asks; the question gets an owner and a promise at once."""
     form = QuestionForm().load_topics()
+    about = readable_article(db.session, request.args.get("article", type=database_id) or 0, staff=False)
     if not form.is_submitted():
         form.text.data = request.args.get("q", "")
+        if about is not None and about.topics:
+            form.topic.data = about.topics[0].slug
     new = form.submitted_question()
     if new is not None:
         try:
@@ -90,7 +103,7 @@ def ask():
             return render_template("selfservice/asked.html", question=question,
                                    tracking_url=url_for("selfservice.track", reference=question.reference,
                                                         token=token, _external=True))
-    return render_template("selfservice/ask.html", form=form), 400 if form.errors else 200
+    return render_template("selfservice/ask.html", form=form, about=about), 400 if form.errors else 200
 
 
 @bp.route("/track/<reference>", methods=["GET", "POST"])
@@ -122,8 +135,10 @@ def _customer_action(question, token: str):
 @bp.route("/articles/<int:article_id>/feedback", methods=["POST"])
 def feedback(article_id: int):
     found = readable_article(db.session, article_id, staff=_is_staff()) or abort(404)
-    give_feedback(db.session, now(), found, helpful=request.form.get("helpful") == "yes",
-                  comment=request.form.get("comment", ""))
-    db.session.commit()
-    flash("Thank you for telling us.", "success")
-    return redirect(url_for("selfservice.article", article_id=article_id), 303)
+    helpful = request.form.get("helpful") == "yes"
+    _, refusal = commit_action(lambda: give_feedback(db.session, now(), found, helpful=helpful,
+                                                     comment=request.form.get("comment", "")), {InvalidArticle: None})
+    flash(refusal or customer_words()["thanks"], "danger" if refusal else "success")
+    # After a "no" the page offers the next step: asking, with the search words and this article.
+    carry = {"helpful": "no", "q": request.form.get("q", "")[:MAX_QUERY_CHARS]} if not (helpful or refusal) else {}
+    return redirect(url_for("selfservice.article", article_id=article_id, **carry), 303)

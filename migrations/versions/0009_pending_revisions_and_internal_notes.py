@@ -1,4 +1,5 @@
-"""pending revisions (a merge proposes, an editor publishes), privacy flags on drafts, the agent's internal note
+"""pending revisions (a merge proposes, an editor publishes), privacy flags on drafts, the agent's internal note,
+readers' "no" handled by an editor
 
 A merge into an article no longer changes its text: it adds a revision in state "pending" that an editor
 publishes ("accepted") or rejects. Existing revisions were all applied. A captured draft keeps what it may
@@ -33,9 +34,13 @@ def upgrade():
         batch_op.add_column(sa.Column('privacy_flags', sa.Text(), nullable=True))
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('internal_note', sa.Text(), nullable=True))
+    with op.batch_alter_table('article_feedback', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('handled_at', sa.DateTime(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('article_feedback', schema=None) as batch_op:
+        batch_op.drop_column('handled_at')
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.drop_column('internal_note')
     with op.batch_alter_table('articles', schema=None) as batch_op:
