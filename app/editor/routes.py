@@ -37,8 +37,7 @@ def article(article_id: int):
     found = _article_or_404(article_id)
     duplicates = []
     if found.status in ("draft", "in_review"):
-        scores = dict(possible_duplicates(search_service(), found))
-        duplicates = [(db.session.get(Article, i), score) for i, score in scores.items()]
+        duplicates = possible_duplicates(db.session, search_service(), found)
     complaint = next((c for c in reader_complaints(db.session) if c.article.id == found.id), None)
     return render_template("editor/article.html", article=found, duplicates=duplicates, complaint=complaint,
                            pending=pending_revisions(db.session, found),

@@ -9,7 +9,7 @@ from app.web import database_id, now
 from knowledge.errors import InvalidArticle
 from knowledge.models import AUDIENCES, Article
 from knowledge.revisions import diff_texts, revision
-from routing.editorial import (capture_answer, merge_into, merged_text, publish, publish_revision,
+from routing.editorial import (capture_answer, clear_privacy_flag, merge_into, merged_text, publish, publish_revision,
                                readers_handled, reject_revision_of, send_back)
 from routing.worklists import answered_question
 
@@ -38,13 +38,16 @@ ACTIONS = {
     "reject-revision": lambda article, form: reject_revision_of(db.session, now(), article,
                                                                 _pending(article, form), editor_id=current_user.id),
     "readers-handled": lambda article, form: readers_handled(db.session, now(), article, editor_id=current_user.id),
+    "clear-flag": lambda article, form: clear_privacy_flag(db.session, now(), article, form.get("flag", ""),
+                                                           editor_id=current_user.id),
 }
 DONE = {"publish": "Published ({article.audience}).", "send-back": "Sent back to draft with your comment.",
         "merge": "Proposed as a pending revision of “{article.title}”: readers see nothing new until an editor "
                  "publishes it.",
         "publish-revision": "Revision published: readers of “{article.title}” ({article.audience}) see it now.",
         "reject-revision": "Revision rejected: “{article.title}” stays as it was.",
-        "readers-handled": "Readers' comments on “{article.title}” marked as dealt with."}
+        "readers-handled": "Readers' comments on “{article.title}” marked as dealt with.",
+        "clear-flag": "Flag cleared."}
 GOES_ON_TO = {}  # every action: the article's page (a merge shows its pending revision there)
 
 
