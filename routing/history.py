@@ -77,7 +77,7 @@ def _import_one(session: Session, record: dict) -> int:
     text = record["title"].strip() + ("\n\n" + record["text"].strip() if record.get("text") else "")
     topic = _topic(session, record.get("tags", []))
     question, _token = take_in_question(session, asked, NewQuestion(
-        text=text[:10_000], channel="api", topic_slug=topic.slug if topic else None))
+        text=text, channel="api", topic_slug=topic.slug if topic else None))
     assign_to_expert(session, asked, question, expert.id, due_at=max(answered, asked), actor_id=None,
                      reason=f"imported history (question {record.get('question_id', '?')})")
     accept_question(session, asked, question, expert_id=expert.id)

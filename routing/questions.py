@@ -35,6 +35,8 @@ MAX_QUESTION_TEXT = 10_000
 TEXT_TOO_LONG = f"A question has at most {MAX_QUESTION_TEXT:,} characters."
 NOTE_TOO_LONG = f"An internal note has at most {MAX_QUESTION_TEXT:,} characters."
 REPLY_TOO_LONG = f"A reply has at most {MAX_QUESTION_TEXT:,} characters."
+# What staff write along the way, measured and refused when too long (never cut).
+MAX_ANSWER, MAX_REASON, MAX_MESSAGE, MAX_COMMENT = 100_000, 1000, 5000, 1000
 # The contact details as a question stores them (the sizes of its columns).
 MAX_CUSTOMER_NAME, MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_PHONE = 120, 254, 40
 
@@ -223,6 +225,7 @@ def answer_question(session: Session, now: datetime, question: Question, *, expe
     _require(question, ("routed", "accepted", "reopened"))
     if not (body or "").strip():
         raise InvalidQuestion("An answer cannot be empty.")
+    _at_most(body, MAX_ANSWER, "An answer")
     question.status = "answered"
     question.answer = body
     question.answer_html = render_markdown(body)
@@ -246,6 +249,7 @@ def forward_question(session: Session, now: datetime, question: Question, *, fro
         raise WrongState("Only the current owner can forward this question.")
     if not (reason or "").strip():
         raise InvalidQuestion("Say why you forward it, so your colleague does not have to ask.")
+    _at_most(reason.strip(), MAX_REASON, "A reason")
     question.owner_id = to_id
     question.status = "routed"
     question.routed_at = now
@@ -263,6 +267,7 @@ def request_customer_info(session: Session, now: datetime, question: Question, *
     _require(question, ("routed", "accepted", "reopened"))
     if not (message or "").strip():
         raise InvalidQuestion("Write what you need from the customer.")
+    _at_most(message.strip(), MAX_MESSAGE, "A question to the customer")
     question.status = "waiting_for_customer"
     question.updated_at = now
     record_event(session, now, "info_requested", question=question, actor_id=expert_id, message=message.strip())
@@ -322,6 +327,11 @@ def reopen_possible_until(question: Question, now: datetime, reopen_days: int) -
     return until if now <= until else None
 
 
+def _at_most(text: str, limit: int, what: str) -> None:
+    if len(text or "") > limit:
+        raise InvalidQuestion(f"{what} has at most {limit:,} characters; nothing was saved.")
+
+
 def _check_reply(message: str) -> None:
     text = (message or "").strip()
     if not text:
@@ -343,7 +353,8 @@ def close_question(session: Session, now: datetime, question: Question, *, actor
 def rate_answer(session: Session, now: datetime, question: Question, *, helpful: bool, comment: str = "") -> Question:
     """The customer says whether the answer helped; a 'no' reopens the question for its expert."""
     _require(question, ("answered", "closed", "answered_from_kb"))
-    record_event(session, now, "customer_rated", question=question, helpful=helpful, comment=comment.strip()[:1000])
+    _at_most((comment or "").strip(), MAX_COMMENT, "A comment")
+    record_event(session, now, "customer_rated", question=question, helpful=helpful, comment=(comment or "").strip())
     if not helpful and question.status in ("answered", "closed"):
         question.status = "reopened"
         question.owner_id = question.answered_by_id
