@@ -43,7 +43,9 @@ def capture_answer(session: Session, now: datetime, question: Question, *, actor
         title=title, body=body or question.answer,
         topic_slugs=(question.topic.slug,) if question.topic else (), audience="internal",
         language=detect_language(f"{title}\n{body}", default=question.language or "nl"), status="draft",
-        note=f"captured from {question.reference}" + (f"; removed: {' / '.join(removed)}" if removed else ""),
+        # How much was taken off, not what: the salutation holds the customer's name, the history must not.
+        note=f"captured from {question.reference}" + (
+            f"; salutation and signature taken off ({len(removed)} lines)" if removed else ""),
     ), author_id=question.answered_by_id)
     flags = [f.line() for f in personal_data(f"{title}\n{body}")]
     article.privacy_flags = "\n".join(flags) or None
@@ -118,8 +120,11 @@ def merge_into(session: Session, now: datetime, draft: Article, target: Article,
 
 
 def merged_text(draft: Article, target: Article) -> str:
-    """The target's text with the draft's appended: what a merge proposes."""
-    return f"{target.body.rstrip()}\n\n{draft.body.strip()}\n"
+    """The target's text with what the draft adds appended (paragraphs the target already has are left out):
+    what a merge proposes."""
+    known = {" ".join(p.split()) for p in target.body.split("\n\n")}
+    new = [p.strip() for p in draft.body.split("\n\n") if p.strip() and " ".join(p.split()) not in known]
+    return f"{target.body.rstrip()}\n\n" + "\n\n".join(new) + "\n"
 
 
 def publish_revision(session: Session, now: datetime, article: Article, proposed: ArticleRevision, *,

@@ -236,6 +236,7 @@ def test_personal_data_in_a_captured_draft_is_flagged_before_publish(client, aut
     assert draft.title == "Hoe maak ik bezwaar tegen de WOZ-waarde van mijn huis?" and draft.language == "nl"
     assert "Beste mevrouw" not in draft.body and "vriendelijke groet" not in draft.body
     assert "Bea Belasting" not in draft.body and "Mevrouw Jansen belt" not in draft.body
+    assert "Jansen" not in draft.revisions[0].note  # the history does not keep the salutation either
     flags = draft.privacy_flags.splitlines()
     assert flags == ["e-mail address: m.jansen@example.org", "address: Kerkstraat 41", "postcode: 1234 AB",
                      "phone number: 06-12345678", "BSN: 111222333"]
