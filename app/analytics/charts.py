@@ -17,7 +17,8 @@ from routing.analytics.report import SECONDS, SHARE, Bars, Histogram, Lines, Rou
 PALETTE = ("#0b5cad", "#d97706", "#067647", "#b42318", "#7a5af8", "#5b6776")
 INK, MUTED, LINE = "#1d2733", "#5b6776", "#dfe4ea"
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
-MAX_LABEL = 30
+MAX_LABEL = 40
+CHAR_WIDTH = 7.4  # px of an average character at the charts' font size: labels get the room they need
 
 
 def duration(seconds: float | None) -> str:
@@ -79,7 +80,10 @@ def bar_chart(bars: Sequence[tuple[str, float | None]], *, title: str, unit: str
     if not bars:
         return _empty(title, width)
     fmt = value_format or (lambda v: _number(v) + unit)
-    label_width, row, top = 200, 24, 8
+    row, top = 24, 8
+    # Room for the longest label as shown, so none is cut off at the chart's left edge; the plot keeps 300 px.
+    label_width = int(min(max(max(len(_short(label)) for label, _ in bars) * CHAR_WIDTH + 16, 80), 330))
+    width = max(width, label_width + 300 + 80)
     plot = width - label_width - 80
     top_value = _nice_ceiling(max([v or 0 for _, v in bars] + [reference or 0]))
     height = top + row * len(bars) + 8

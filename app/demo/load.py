@@ -18,6 +18,7 @@ from knowledge.people import create_user
 from routing.availability import add_absence, set_expert_status, set_working_hours
 from routing.expertise import declare_expertise
 from routing.models import Notification
+from routing.sla import set_policy
 from routing.questions import (
     Customer,
     NewQuestion,
@@ -71,11 +72,14 @@ def demo_sign_ins(session: Session, password: str) -> str:
 
 
 def _load_topics(session: Session) -> dict[str, Topic]:
+    """The topic tree, and the promise of each top-level topic (its subtopics inherit it)."""
     topics: dict[str, Topic] = {}
     for row in _data("topics.json"):  # parents come before their children in the file
         topics[row["slug"]] = create_topic(session, slug=row["slug"], name=row["name"],
                                            parent=topics.get(row["parent"]) if row["parent"] else None,
                                            review_days=row.get("review_days", 180))
+        if row.get("promise"):
+            set_policy(session, topic_id=topics[row["slug"]].id, coordinator_id=None, **row["promise"])
     return topics
 
 

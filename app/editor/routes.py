@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,25 +12,44 @@ from app.extensions import db
 from app.web import database_id, now
 from knowledge.articles import ArticleDraft, create_article, save_article
 from app.search import search_service
-from knowledge.catalogue import articles_by_status, due_for_review
+from knowledge.catalogue import QUEUE_PAGE_SIZE, QueueFilter, due_for_review, editor_queue
 from knowledge.feedback import feedback_counts, reader_complaints
 from knowledge.errors import EditConflict, InvalidArticle
 from knowledge.markdown import render_markdown
-from knowledge.models import Article, Topic
+from knowledge.models import ARTICLE_STATUSES, AUDIENCES, LANGUAGES, Article, Topic
 from knowledge.revisions import diff_revisions, diff_texts, pending_revisions, restore_revision, revision
 from routing.editorial import answer_ratings, possible_duplicates, source_questions
 
 
+SECTION_SIZE = 10  # per status on the overview; "show all" opens that status's paged list
+
+
 @bp.route("/")
 def home():
-    topic = request.args.get("topic") or None
-    queue = articles_by_status(db.session, topic)
+    """The queue: what needs attention, then per status (or one status, paged), narrowed by topic, language,
+    audience and words in title or text."""
+    args = request.args
+    wanted = QueueFilter(status=_one_of(args.get("status"), ARTICLE_STATUSES), topic_slug=args.get("topic", ""),
+                         language=_one_of(args.get("language"), LANGUAGES),
+                         audience=_one_of(args.get("audience"), AUDIENCES), q=args.get("q", "")[:200],
+                         page=args.get("page", type=database_id) or 1)
+    if wanted.status:
+        sections = {wanted.status: editor_queue(db.session, wanted)}
+    else:
+        sections = {status: editor_queue(db.session, replace(wanted, status=status, page=1), per_page=SECTION_SIZE)
+                    for status in ("in_review", "draft", "published", "archived")}
+    shown = [a.id for section in sections.values() for a in section.articles]
     due, flagged = due_for_review(db.session, now().date()), reader_complaints(db.session)
-    counts = feedback_counts(db.session, [a.id for a in queue["published"]])
     topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
     ratings = answer_ratings(db.session, now() - timedelta(days=90))
-    return render_template("editor/home.html", queue=queue, due=due, flagged=flagged, counts=counts, topics=topics,
-                           topic=topic, ratings=ratings, pending=pending_revisions(db.session))
+    return render_template("editor/home.html", sections=sections, wanted=wanted, due=due, flagged=flagged,
+                           counts=feedback_counts(db.session, shown), topics=topics, ratings=ratings,
+                           pending=pending_revisions(db.session), statuses=ARTICLE_STATUSES, languages=LANGUAGES,
+                           audiences=AUDIENCES, section_size=SECTION_SIZE, page_size=QUEUE_PAGE_SIZE)
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...]) -> str:
+    return value if value in allowed else ""
 
 
 @bp.route("/articles/<int:article_id>")
