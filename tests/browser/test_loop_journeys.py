@@ -264,3 +264,38 @@ def test_a_question_of_20000_characters_is_refused_with_a_message_not_cut(person
     assert len(page.get_by_label("Question").input_value()) == 20_000  # kept for the customer to shorten
     assert session.scalar(select(Question)) is None
     shot(customer, "6_long_question_refused")
+
+
+def test_the_editor_finds_one_draft_among_many_and_the_admin_saves_a_promise_from_its_defaults(
+        person, session, gemeente):
+    for n in range(40):
+        make_article(session, f"Concept {n:02d} over afval", f"Tekst {n}.", status="draft", topics=("afval",),
+                     language="nl")
+    make_article(session, "Tweede hond aanmelden", "Het tarief voor een tweede hond is € 120.", status="draft",
+                 topics=("belastingen",), language="nl")
+    editor = person()
+    page = editor.sign_in("editor@example.org")
+    expect(page.locator(".queue-section", has_text="Draft").locator("tbody tr")).to_have_count(10)
+    page.get_by_role("link", name="Show all 41 draft →").click()
+    expect(page.locator(".pager")).to_contain_text("Page 1 of 2 (41 articles)")
+    page.get_by_label("Search articles").fill("tweede hond")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator(".queue-section tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Tweede hond aanmelden")
+    shot(editor, "6_editor_queue_search")
+
+    admin = person()
+    make_user(session, "admin", email="admin@example.org", name="Ad Admin")
+    apage = admin.sign_in("admin@example.org")
+    apage.goto("/admin/policies")
+    expect(apage.get_by_label("Accept within (minutes)")).to_have_value("60")
+    apage.get_by_label("Topic").select_option(label="Belastingen")
+    apage.get_by_label("Answer within (business hours)").fill("24")
+    apage.get_by_label("Alarm before due (minutes)").fill("")
+    apage.get_by_role("button", name="Save").click()
+    expect(apage.locator(".flash-success")).to_have_text("Policy saved.")
+    expect(apage.locator("body")).not_to_contain_text("This field is required")
+    expect(apage.locator("tr", has_text="Belastingen")).to_contain_text("24 business hours")
+    expect(apage.locator("tr", has_text="Belastingen")).to_contain_text("120 min")
+    shot(admin, "6_admin_promise_defaults")
