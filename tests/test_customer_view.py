@@ -38,6 +38,17 @@ def _take_in(client, auth, note=f"Mevrouw heeft al eerder een bezwaar ingediend.
     return tracking
 
 
+def _bea_does(auth, question, *steps):
+    """Bea, the expert, signs in and takes these (action, fields) steps on the question."""
+    auth.login("bea@example.org")
+    for action, fields in steps:
+        auth.post(f"/inbox/questions/{question.reference}/{action}", fields)
+    auth.logout()
+
+
+ANSWER = (("accept", {}), ("answer", {"answer": "Maak bezwaar via Mijn Loket."}))
+
+
 def _question(session) -> Question:
     session.expire_all()
     return session.scalars(select(Question).order_by(Question.id.desc())).first()
@@ -78,11 +89,7 @@ def test_the_tracking_page_names_the_team_and_says_it_waits_without_a_promise(cl
     assert "specialist" not in page
     assert "We hebben een antwoord beloofd vóór" in page
 
-    question = _question(session)
-    auth.login("bea@example.org")
-    auth.post(f"/inbox/questions/{question.reference}/accept")
-    auth.post(f"/inbox/questions/{question.reference}/ask", {"message": "Wat is uw WOZ-beschikking nummer?"})
-    auth.logout()
+    _bea_does(auth, _question(session), ("accept", {}), ("ask", {"message": "Wat is uw WOZ-beschikking nummer?"}))
     paused = client.get(tracking).get_data(as_text=True)
     assert "We wachten op uw antwoord." in paused
     assert "We hebben een antwoord beloofd vóór" not in paused and "staat stil" in paused
@@ -91,11 +98,7 @@ def test_the_tracking_page_names_the_team_and_says_it_waits_without_a_promise(cl
 def test_after_the_answer_the_customer_replies_once_and_the_question_goes_back_to_the_same_expert(
         app, client, auth, session, team, clock):
     tracking = _take_in(client, auth)
-    question = _question(session)
-    auth.login("bea@example.org")
-    auth.post(f"/inbox/questions/{question.reference}/accept")
-    auth.post(f"/inbox/questions/{question.reference}/answer", {"answer": "Maak bezwaar via Mijn Loket."})
-    auth.logout()
+    _bea_does(auth, _question(session), *ANSWER)
     page = client.get(tracking).get_data(as_text=True)
     assert "Nog een vraag over dit antwoord?" in page and "Hebt u hier iets aan?" in page
     token = tracking.split("token=")[1]
@@ -120,11 +123,7 @@ def test_after_the_answer_the_customer_replies_once_and_the_question_goes_back_t
 def test_no_reply_to_an_answer_after_the_reopen_period(app, client, auth, session, team, clock):
     app.config["REOPEN_DAYS"] = 2
     tracking = _take_in(client, auth)
-    question = _question(session)
-    auth.login("bea@example.org")
-    auth.post(f"/inbox/questions/{question.reference}/accept")
-    auth.post(f"/inbox/questions/{question.reference}/answer", {"answer": "Maak bezwaar via Mijn Loket."})
-    auth.logout()
+    _bea_does(auth, _question(session), *ANSWER)
     clock.now += timedelta(days=3)
     assert "Nog een vraag over dit antwoord?" not in client.get(tracking).get_data(as_text=True)
     token = tracking.split("token=")[1]
@@ -137,10 +136,7 @@ def test_when_the_customer_calls_back_after_the_answer_the_agent_sees_the_answer
         client, auth, session, team):
     _take_in(client, auth)
     question = _question(session)
-    auth.login("bea@example.org")
-    auth.post(f"/inbox/questions/{question.reference}/accept")
-    auth.post(f"/inbox/questions/{question.reference}/ask", {"message": "Welk jaar gaat het om?"})
-    auth.logout()
+    _bea_does(auth, question, ("accept", {}), ("ask", {"message": "Welk jaar gaat het om?"}))
     assert _question(session).status == "waiting_for_customer"
     auth.login("agent@example.org")
     waiting = client.get(f"/frontoffice/questions/{question.reference}").get_data(as_text=True)
