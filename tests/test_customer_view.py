@@ -158,3 +158,11 @@ def test_when_the_customer_calls_back_after_the_answer_the_agent_sees_the_answer
         assert words in page
     home = client.get("/frontoffice/").get_data(as_text=True)
     assert f'href="/frontoffice/questions/{question.reference}">{question.reference}</a>' in home
+
+
+def test_the_demo_keeps_the_customers_words_apart_from_the_agents_notes(runner, session):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    taken_by_agents = session.scalars(select(Question).where(Question.channel.in_(("phone", "desk")))).all()
+    assert taken_by_agents and all(q.internal_note for q in taken_by_agents)
+    third_person = re.compile(r"^(Customer|Caller|Mr\.|Mrs\.|WOZ value of)\b")
+    assert not [q.text for q in taken_by_agents if third_person.match(q.text)]

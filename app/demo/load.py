@@ -130,8 +130,10 @@ def _load_questions(session: Session, now: datetime, people: dict[str, User], ar
             asked = now - timedelta(hours=1)
         taken_in_by = None if row["channel"] in ("web", "api") else agent.id
         customer = row.get("customer") or {}
+        # Taken in by an agent: the customer's own words, and the agent's note of the call for the backoffice.
+        said = row.get("customer_text")
         question, _token = take_in_question(session, asked, NewQuestion(
-            text=row["text"], channel=row["channel"], priority=row.get("priority", "normal"), topic_slug=row["topic"],
+            text=said or row["text"], internal_note=row["text"] if said else "", channel=row["channel"], priority=row.get("priority", "normal"), topic_slug=row["topic"],
             customer=Customer(name=customer.get("name"), email=customer.get("email"), phone=customer.get("phone")),
         ), taken_in_by_id=taken_in_by)
         if row["outcome"] == "answered_from_kb":
