@@ -202,16 +202,20 @@ def give_feedback(session: Session, now: datetime, article: Article, *, helpful:
 
 
 def _title_from(text: str) -> str:
-    """The question as a title: whole when it fits, else its first sentence that fits, else cut at a word."""
+    """The question as a title: whole when it fits; else its first question sentence with as much of what
+    comes before it as fits (the context that makes it readable); else cut at a word."""
     whole = " ".join(text.split())
     if len(whole) <= TITLE_CHARS:
         return whole
     sentences = re.split(r"(?<=[?.!])\s+", whole)
-    for sentence in sentences:
-        if 10 <= len(sentence) <= TITLE_CHARS and sentence.endswith("?"):
-            return sentence
-    if len(sentences[0]) <= TITLE_CHARS:
-        return sentences[0]
+    asking = next((i for i, s in enumerate(sentences) if s.endswith("?") and len(s) <= TITLE_CHARS), None)
+    if asking is not None:
+        title = sentences[asking]
+        for before in reversed(sentences[:asking]):
+            if len(before) + 1 + len(title) > TITLE_CHARS:
+                break
+            title = f"{before} {title}"
+        return title
     return whole[:TITLE_CHARS].rsplit(" ", 1)[0] + " …"
 
 

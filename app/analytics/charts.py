@@ -186,7 +186,8 @@ def route_diagram(owners: Sequence[str], *, title: str = "Route") -> Markup:
     """The owners of a question in order, as boxes joined by arrows: who → who."""
     if not owners:
         return _empty(title, 320)
-    box, gap, height = 150, 36, 52
+    # Each box as wide as the longest name needs, so no name is cut (at least 150 px).
+    box, gap, height = max(150, int(max(len(_short(o)) for o in owners) * CHAR_WIDTH + 20)), 36, 52
     width = len(owners) * box + (len(owners) - 1) * gap + 4
     body = [f'<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
             f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{MUTED}"/></marker></defs>']
@@ -194,7 +195,7 @@ def route_diagram(owners: Sequence[str], *, title: str = "Route") -> Markup:
         x = 2 + i * (box + gap)
         body.append(f'<g><title>{i + 1}. {escape(owner)}</title><rect x="{x}" y="8" width="{box}" height="36" rx="6" '
                     f'fill="#eef4ff" stroke="{PALETTE[0]}"/><text x="{x + box / 2}" y="30" text-anchor="middle" '
-                    f'fill="{INK}">{escape(_short(owner)[:20])}</text></g>')
+                    f'fill="{INK}">{escape(_short(owner))}</text></g>')
         if i:
             body.append(f'<line x1="{x - gap + 2}" y1="26" x2="{x - 2}" y2="26" stroke="{MUTED}" '
                         f'stroke-width="1.5" marker-end="url(#arrow)"/>')
