@@ -246,8 +246,11 @@ def test_personal_data_in_a_captured_draft_is_flagged_before_publish(client, aut
     assert "May hold personal data" in page and "BSN: 111222333" in page
     refused = auth.post(f"/editor/articles/{draft.id}/publish", {"audience": "public"})
     assert "may still hold personal data" in client.get(refused.location).get_data(as_text=True)
+    target = make_article(session, "Bezwaar tegen de WOZ-waarde", "Binnen zes weken.", language="nl")
+    merge = auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id, "confirm": "yes"})
+    assert "may still hold personal data" in client.get(merge.location).get_data(as_text=True)
     session.expire_all()
-    assert session.get(Article, draft.id).status == "draft"
+    assert session.get(Article, draft.id).status == "draft" and len(session.get(Article, target.id).revisions) == 1
 
     for flag in flags:
         assert auth.post(f"/editor/articles/{draft.id}/clear-flag", {"flag": flag}).status_code == 303
