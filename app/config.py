@@ -28,6 +28,8 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "INDEX_DIR": os.path.join(instance_path, "index"),
         "DEMO_PASSWORD": "vraagbaak-demo",
+        # How many days after the answer a customer may still reply once and so reopen the question.
+        "REOPEN_DAYS": 14,
     }
 
 

@@ -82,7 +82,8 @@ def fetch_mailbox(app: Flask, session: Session, name: str, mailbox: dict, report
                 continue
             try:
                 outcome = take_in_mail(session, now(), raw, search=search_service(), hours=business_hours(),
-                                       topic_slug=mailbox.get("topic"), mailbox=name, rules=rules)
+                                       topic_slug=mailbox.get("topic"), mailbox=name, rules=rules,
+                                       reopen_days=app.config["REOPEN_DAYS"])
                 session.commit()
             except Exception:  # the database refused (locked, gone): left unseen, the next round retries
                 session.rollback()

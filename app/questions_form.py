@@ -4,6 +4,9 @@ The intake rules are the domain's (`routing.questions.check_new_question`); the 
 shows each problem beside its field, and keeps only the checks a form of its own needs: the choices of
 its lists, and two that are stricter than the domain's and that the forms have always made (the address's
 syntax, and the length of the text as typed rather than as stored). It must not add rules of its own.
+
+The question's text areas carry no `maxlength`: a browser cuts a pasted text to it without a word, and a
+customer's 20,000 characters must be refused with a message instead (the server's Length check), not cut.
 """
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -15,22 +18,23 @@ from app.extensions import db
 from knowledge.models import Topic
 from routing.errors import InvalidQuestion, RoutingError
 from routing.models import PRIORITIES
-from routing.questions import (MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_NAME, MAX_CUSTOMER_PHONE, MAX_QUESTION_TEXT, Customer,
-                               NewQuestion, check_new_question)
+from routing.questions import (MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_NAME, MAX_CUSTOMER_PHONE, MAX_QUESTION_TEXT, NOTE_TOO_LONG,
+                               TEXT_TOO_LONG, Customer, NewQuestion, check_new_question)
 
 
 class QuestionForm(FlaskForm):
     """What a customer sends from the web: always the web channel, at normal priority."""
 
-    # `required` and `maxlength` tell the browser the domain's rules before anything is sent.
-    text = TextAreaField("Question", validators=[Length(max=MAX_QUESTION_TEXT)], render_kw={"required": True})
+    # `required` tells the browser before anything is sent; the length is refused by the server, with a message.
+    text = TextAreaField("Question", validators=[Length(max=MAX_QUESTION_TEXT, message=TEXT_TOO_LONG)],
+                         render_kw={"required": True, "maxlength": False})
     topic = SelectField("Topic", choices=[], validators=[Optional()])
     name = StringField("Name", render_kw={"maxlength": MAX_CUSTOMER_NAME})
     email = EmailField("E-mail", validators=[Optional(), Email()], render_kw={"maxlength": MAX_CUSTOMER_EMAIL})
     phone = StringField("Phone", render_kw={"maxlength": MAX_CUSTOMER_PHONE})
 
     # Where the domain's problems show: its field names (NewQuestion's paths) → this form's fields.
-    FIELDS = {"text": "text", "topic": "topic", "channel": "channel", "priority": "priority",
+    FIELDS = {"text": "text", "internal_note": "internal_note", "topic": "topic", "channel": "channel", "priority": "priority",
               "customer.name": "name", "customer.email": "email", "customer.phone": "phone"}
 
     def load_topics(self) -> "QuestionForm":
@@ -41,9 +45,13 @@ class QuestionForm(FlaskForm):
     def channel_and_priority(self) -> tuple[str, str]:
         return "web", "normal"
 
+    def internal_note(self) -> str:
+        return ""  # a customer writes no staff-only note
+
     def new_question(self) -> NewQuestion:
         channel, priority = self.channel_and_priority()
-        return NewQuestion(text=self.text.data or "", channel=channel, topic_slug=self.topic.data or None,
+        return NewQuestion(text=self.text.data or "", internal_note=self.internal_note(), channel=channel,
+                           topic_slug=self.topic.data or None,
                            priority=priority, customer=Customer(name=_given(self.name), email=_given(self.email),
                                                                 phone=_given(self.phone)))
 
@@ -74,6 +82,13 @@ class QuestionForm(FlaskForm):
 class IntakeForm(QuestionForm):
     """What an agent records during a call or at the desk."""
 
+    # Two texts: the customer's question as they asked it (what they will see) and the agent's note (staff only).
+    text = TextAreaField("The customer's question, in their words (the customer sees this)",
+                         validators=[Length(max=MAX_QUESTION_TEXT, message=TEXT_TOO_LONG)],
+                         render_kw={"required": True, "maxlength": False})
+    note = TextAreaField("Internal note (staff only, never shown to the customer)",
+                         validators=[Length(max=MAX_QUESTION_TEXT, message=NOTE_TOO_LONG)],
+                         render_kw={"maxlength": False})
     channel = SelectField("Channel", choices=[SelectChoice(c) for c in ("phone", "desk", "email")])
     priority = SelectField("Priority", choices=[SelectChoice(p) for p in PRIORITIES], default="normal")
     # The topic shown as inferred from the text ("Lijkt op: …"); another choice is recorded as a correction.
@@ -88,6 +103,11 @@ class IntakeForm(QuestionForm):
         self.inferred_label = guess.label()
         if not self.topic.data:
             self.topic.data = guess.topic.slug
+
+    FIELDS = {**QuestionForm.FIELDS, "internal_note": "note"}
+
+    def internal_note(self) -> str:
+        return self.note.data or ""
 
     def channel_and_priority(self) -> tuple[str, str]:
         return self.channel.data, self.priority.data

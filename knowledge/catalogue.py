@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge.models import ARTICLE_STATUSES, Article, Topic
@@ -53,9 +54,56 @@ def articles_by_status(session: Session, topic_slug: str | None = None) -> dict[
     return grouped
 
 
-def needing_attention(session: Session, today: date) -> tuple[list[Article], list[Article]]:
-    """Published articles past their review date, and those readers flagged."""
-    due = session.scalars(select(Article).where(Article.status == "published", Article.review_by < today)
-                          .order_by(Article.review_by)).all()
-    flagged = session.scalars(select(Article).where(Article.flagged_at.is_not(None)).order_by(Article.flagged_at)).all()
-    return list(due), list(flagged)
+def due_for_review(session: Session, today: date) -> list[Article]:
+    """Published articles past their review date (flagged for it or not): their own list, apart from what
+    readers said (knowledge.feedback.reader_complaints)."""
+    return list(session.scalars(select(Article).where(Article.status == "published", Article.review_by < today)
+                                .order_by(Article.review_by)))
+
+
+QUEUE_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the editor narrows the queue to; empty means everything. `q` looks in titles and texts."""
+    status: str = ""
+    topic_slug: str = ""
+    language: str = ""
+    audience: str = ""
+    q: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    articles: list[Article]
+    total: int
+    page: int
+    pages: int
+    counts: dict[str, int]  # per status, under the other filters: the tabs' numbers
+
+
+def editor_queue(session: Session, wanted: QueueFilter, per_page: int = QUEUE_PAGE_SIZE) -> QueuePage:
+    """One page of the editor's queue, oldest change first, with the count per status under the same filters."""
+    query = select(Article)
+    if wanted.topic_slug:
+        query = query.where(Article.topics.any(Topic.slug == wanted.topic_slug))
+    if wanted.language:
+        query = query.where(Article.language == wanted.language)
+    if wanted.audience:
+        query = query.where(Article.audience == wanted.audience)
+    if wanted.q.strip():
+        pattern = f"%{wanted.q.strip().lower()}%"
+        query = query.where(func.lower(Article.title).like(pattern) | func.lower(Article.body).like(pattern))
+    filtered = query.subquery()
+    counted = dict(session.execute(select(filtered.c.status, func.count()).group_by(filtered.c.status)).all())
+    counts = {status: counted.get(status, 0) for status in ARTICLE_STATUSES}
+    if wanted.status:
+        query = query.where(Article.status == wanted.status)
+    total = sum(counts.values()) if not wanted.status else counts.get(wanted.status, 0)
+    pages = max(1, -(-total // per_page))
+    page = min(max(wanted.page, 1), pages)
+    articles = session.scalars(query.order_by(Article.updated_at, Article.id)
+                               .offset((page - 1) * per_page).limit(per_page)).all()
+    return QueuePage(articles=list(articles), total=total, page=page, pages=pages, counts=counts)

@@ -29,6 +29,10 @@ ROLES = ("agent", "expert", "editor", "admin")
 ARTICLE_STATUSES = ("draft", "in_review", "published", "archived")
 AUDIENCES = ("public", "internal")
 LANGUAGES = ("en", "nl")
+# A revision is "applied" (its text became the article's), "pending" (proposed, e.g. by a merge, waiting for an
+# editor: the article's text and audience are untouched until then), "accepted" (a pending one an editor published)
+# or "rejected" (a pending one an editor turned down).
+REVISION_STATES = ("applied", "pending", "accepted", "rejected")
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:
@@ -144,13 +148,17 @@ class Article(Base):
     flag_reason: Mapped[str | None] = mapped_column(String(300))
     # An editor's comment when sending a draft back to its writer.
     review_comment: Mapped[str | None] = mapped_column(Text)
+    # What a captured draft may still hold of a customer (names, addresses, phone numbers, BSN…), one finding a
+    # line; it cannot be published until an editor has cleared every line (routing.editorial.clear_flag).
+    privacy_flags: Mapped[str | None] = mapped_column(Text)
     # Bumped on every save; two editors saving the same version at once cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     topics: Mapped[list[Topic]] = relationship(secondary=article_topics, lazy="selectin", order_by=Topic.name)
     owner: Mapped[User | None] = relationship()
     revisions: Mapped[list[ArticleRevision]] = relationship(
-        back_populates="article", order_by="ArticleRevision.number", cascade="all, delete-orphan"
+        back_populates="article", order_by="ArticleRevision.number", cascade="all, delete-orphan",
+        foreign_keys="ArticleRevision.article_id",
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -163,7 +171,8 @@ class ArticleRevision(Base):
     """Every save of an article, kept for history, diff and restore; never changed afterwards."""
 
     __tablename__ = "article_revisions"
-    __table_args__ = (UniqueConstraint("article_id", "number", name="uq_article_revisions_number"),)
+    __table_args__ = (UniqueConstraint("article_id", "number", name="uq_article_revisions_number"),
+                      CheckConstraint(one_of("state", REVISION_STATES), name="known_state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
@@ -173,8 +182,11 @@ class ArticleRevision(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(String(300), default="")
+    state: Mapped[str] = mapped_column(String(10), default="applied", server_default="applied")
+    # The draft whose text a merge proposed here; it comes back as a draft when the proposal is rejected.
+    merged_from_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
 
-    article: Mapped[Article] = relationship(back_populates="revisions")
+    article: Mapped[Article] = relationship(back_populates="revisions", foreign_keys=[article_id])
     author: Mapped[User | None] = relationship()
 
 
@@ -210,3 +222,5 @@ class ArticleFeedback(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     helpful: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str] = mapped_column(String(1000), default="")
+    # When an editor dealt with a reader's "no" (reviewed or republished the article): off "Flagged by readers".
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -150,8 +150,8 @@ def _import_one(session: Session, record: dict, mapping: dict[str, str | None], 
     text = record["title"].strip() + ("\n\n" + record["text"].strip() if record.get("text") else "")
     topics = _topics(session, record.get("tags", []), mapping, tally)
     question, _token = take_in_question(session, asked, NewQuestion(
-        text=text[:10_000], channel="api", topic_slug=topics[0].slug if topics else None))
-    assign_to_expert(session, asked, question, expert.id, due_at=answered, actor_id=None,
+        text=text, channel="api", topic_slug=topics[0].slug if topics else None))
+    assign_to_expert(session, asked, question, expert.id, due_at=max(answered, asked), actor_id=None,
                      reason=f"imported history (question {record.get('question_id', '?')})")
     accept_question(session, asked, question, expert_id=expert.id)
     answer_question(session, answered, question, expert_id=expert.id, body=chosen["text"])

@@ -23,7 +23,7 @@ from routing.intake import take_in_and_route
 from routing.mail_parsing import ParsedMail, guess_language, parse_mail
 from routing.models import MailAttachment, MailboxClaim, MailMessage, Question
 from routing.questions import (MAX_QUESTION_TEXT, Customer, NewQuestion, check_new_question,
-                               record_customer_reply)
+                               follow_up_after_answer, record_customer_reply, reopen_possible_until)
 from routing.sla import BusinessHours
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,10 @@ class MailOutcome:
 
 def take_in_mail(session: Session, now: datetime, raw: bytes, *, search: SearchService | None,
                  hours: BusinessHours, topic_slug: str | None = None, mailbox: str | None = None,
-                 rules: AttachmentRules = AttachmentRules()) -> MailOutcome:
+                 rules: AttachmentRules = AttachmentRules(), reopen_days: int = 14) -> MailOutcome:
+    """One mail in: a reply to its question, or a new question; machine mail and mail seen before change
+    nothing. A reply to an answer the customer may no longer reply to (`reopen_days`, as on the tracking
+    page) is a new question, so that it has an owner."""
     mail = parse_mail(raw)
     for problem in mail.problems:
         log.warning("mail %s from %s: %s", mail.message_id, mail.address, problem)
@@ -71,8 +74,8 @@ def take_in_mail(session: Session, now: datetime, raw: bytes, *, search: SearchS
         return MailOutcome("duplicate", mail.message_id)
     thread = thread_of(session, mail)
     language = guess_language(mail.subject + "\n" + mail.text)
-    if thread is not None:
-        _attach_reply(session, now, thread, mail, language, rules, mailbox)
+    if thread is not None and _takes_replies(thread, now, reopen_days):
+        _attach_reply(session, now, thread, mail, language, rules, mailbox, reopen_days)
         return MailOutcome("reply", mail.message_id, thread)
     text = question_text(mail, language, rules)
     new = NewQuestion(text=text, channel="email", customer=Customer(name=_fit(mail.name, 120), email=mail.address),
@@ -131,24 +134,26 @@ def refusal(content_type: str, size: int, rules: AttachmentRules) -> str | None:
     return None
 
 
+def _takes_replies(question: Question, now: datetime, reopen_days: int) -> bool:
+    """Still open, or answered recently enough that the customer may reply once more."""
+    if question.status in ("answered", "closed", "answered_from_kb"):
+        return reopen_possible_until(question, now, reopen_days) is not None
+    return True
+
+
 def _attach_reply(session: Session, now: datetime, question: Question, mail: ParsedMail, language: str,
-                  rules: AttachmentRules, mailbox: str | None) -> None:
+                  rules: AttachmentRules, mailbox: str | None, reopen_days: int) -> None:
     message = question_text(mail, language, rules)
     _store(session, now, question, mail, rules, mailbox)
     record_event(session, now, "mail_received", question=question, message_id=mail.message_id,
                  subject=mail.subject, attachments=len(mail.attachments))
     if question.status == "waiting_for_customer":
         record_customer_reply(session, now, question, message=message)
+    elif question.status in ("answered", "closed"):  # once more after the answer, as on the tracking page
+        follow_up_after_answer(session, now, question, message=message, reopen_days=reopen_days)
     else:  # the expert sees it on the question's page, in their inbox
         question.updated_at = now
         record_event(session, now, "customer_wrote", question=question, message=message[:5000])
-        if question.status in ("answered", "closed") and question.answered_by_id:
-            # As helpdesks do with a solved ticket: the customer writing again puts it back in the inbox
-            # of whoever answered (a rating of "not helped" does the same, routing.questions.rate_answer).
-            question.status = "reopened"
-            question.owner_id = question.answered_by_id
-            question.closed_at = None
-            record_event(session, now, "reopened", question=question, reason="the customer wrote again by e-mail")
     session.flush()
 
 

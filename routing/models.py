@@ -95,7 +95,10 @@ class Question(Base):
     customer_phone: Mapped[str | None] = mapped_column(String(40))  # as the customer gave it
     # The phone number's last nine digits: how routing.customers compares numbers.
     customer_phone_key: Mapped[str | None] = mapped_column(String(9), index=True)
+    # The customer's question as they asked it: what the customer sees (tracking page, e-mail, API).
     text: Mapped[str] = mapped_column(Text)
+    # What the agent noted for the backoffice: staff only, never shown to the customer.
+    internal_note: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(2), default="en")
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
     priority: Mapped[str] = mapped_column(String(10), default="normal")

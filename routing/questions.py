@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from knowledge.search import without_control_characters
 from knowledge.catalogue import topic_with_slug
 from knowledge.markdown import render_markdown
-from knowledge.models import Article, Topic
+from knowledge.language import detect_language
+from knowledge.models import LANGUAGES, Article, Topic
 from routing.customers import email_key, phone_key
 from routing.errors import InvalidQuestion, WrongState
 from routing.editorial import capture_answer
@@ -32,6 +33,10 @@ from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
 
 MAX_QUESTION_TEXT = 10_000
 TEXT_TOO_LONG = f"A question has at most {MAX_QUESTION_TEXT:,} characters."
+NOTE_TOO_LONG = f"An internal note has at most {MAX_QUESTION_TEXT:,} characters."
+REPLY_TOO_LONG = f"A reply has at most {MAX_QUESTION_TEXT:,} characters."
+# What staff write along the way, measured and refused when too long (never cut).
+MAX_ANSWER, MAX_REASON, MAX_MESSAGE, MAX_COMMENT = 100_000, 1000, 5000, 1000
 # The contact details as a question stores them (the sizes of its columns).
 MAX_CUSTOMER_NAME, MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_PHONE = 120, 254, 40
 
@@ -50,7 +55,9 @@ class NewQuestion:
     customer: Customer = Customer()
     topic_slug: str | None = None
     priority: str = "normal"
-    language: str = "en"
+    language: str | None = None  # None: detected from the customer's text
+    # The agent's note for the backoffice (staff only); `text` is the customer's question in their words.
+    internal_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class CheckedQuestion:
     language: str
     topic: Topic | None
     customer: Customer
+    internal_note: str | None = None
 
 
 def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
@@ -77,6 +85,9 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
         problems["text"] = "Please describe the question."
     elif len(text) > MAX_QUESTION_TEXT:
         problems["text"] = TEXT_TOO_LONG
+    note = without_control_characters(new.internal_note or "").strip()
+    if len(note) > MAX_QUESTION_TEXT:
+        problems["internal_note"] = NOTE_TOO_LONG
     if new.channel not in CHANNELS:
         problems["channel"] = f"Unknown channel {new.channel!r}; use one of {', '.join(CHANNELS)}."
     if new.priority not in PRIORITIES:
@@ -96,8 +107,9 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
     if problems:
         field, message = next(iter(problems.items()))
         raise InvalidQuestion(message, field=field, problems=problems)
-    return CheckedQuestion(text=text, channel=new.channel, priority=new.priority, language=new.language,
-                           topic=topic, customer=Customer(name=_clean(name), email=email_key(_clean(email)),
+    language = new.language if new.language in LANGUAGES else detect_language(text)
+    return CheckedQuestion(text=text, channel=new.channel, priority=new.priority, language=language,
+                           topic=topic, internal_note=note or None, customer=Customer(name=_clean(name), email=email_key(_clean(email)),
                                                           phone=_clean(phone)))
 
 
@@ -134,6 +146,7 @@ def take_in_question(session: Session, now: datetime, new: NewQuestion, *,
         customer_phone=checked.customer.phone,
         customer_phone_key=phone_key(checked.customer.phone),
         text=checked.text,
+        internal_note=checked.internal_note,
         language=checked.language,
         topic=checked.topic,
         priority=checked.priority,
@@ -212,6 +225,7 @@ def answer_question(session: Session, now: datetime, question: Question, *, expe
     _require(question, ("routed", "accepted", "reopened"))
     if not (body or "").strip():
         raise InvalidQuestion("An answer cannot be empty.")
+    _at_most(body, MAX_ANSWER, "An answer")
     question.status = "answered"
     question.answer = body
     question.answer_html = render_markdown(body)
@@ -235,6 +249,7 @@ def forward_question(session: Session, now: datetime, question: Question, *, fro
         raise WrongState("Only the current owner can forward this question.")
     if not (reason or "").strip():
         raise InvalidQuestion("Say why you forward it, so your colleague does not have to ask.")
+    _at_most(reason.strip(), MAX_REASON, "A reason")
     question.owner_id = to_id
     question.status = "routed"
     question.routed_at = now
@@ -252,6 +267,7 @@ def request_customer_info(session: Session, now: datetime, question: Question, *
     _require(question, ("routed", "accepted", "reopened"))
     if not (message or "").strip():
         raise InvalidQuestion("Write what you need from the customer.")
+    _at_most(message.strip(), MAX_MESSAGE, "A question to the customer")
     question.status = "waiting_for_customer"
     question.updated_at = now
     record_event(session, now, "info_requested", question=question, actor_id=expert_id, message=message.strip())
@@ -263,8 +279,7 @@ def request_customer_info(session: Session, now: datetime, question: Question, *
 def record_customer_reply(session: Session, now: datetime, question: Question, *, message: str) -> Question:
     """The customer answered; the clock resumes, moving the promise by the time spent waiting."""
     _require(question, ("waiting_for_customer",))
-    if not (message or "").strip():
-        raise InvalidQuestion("The reply is empty.")
+    _check_reply(message)
     asked = next(e for e in reversed(question.events) if e.kind == "info_requested")
     if question.due_at is not None:
         question.due_at = question.due_at + (now - asked.at)
@@ -273,6 +288,51 @@ def record_customer_reply(session: Session, now: datetime, question: Question, *
     record_event(session, now, "customer_replied", question=question, message=message.strip())
     session.flush()
     return question
+
+
+def follow_up_after_answer(session: Session, now: datetime, question: Question, *, message: str,
+                           reopen_days: int) -> Question:
+    """The customer replies once more to the answer, within `reopen_days` of it: the question reopens with
+    the expert who answered it, and a new promise as long as the first one."""
+    _require(question, ("answered", "closed"))
+    _check_reply(message)
+    if question.answered_at is None or now - question.answered_at > timedelta(days=reopen_days):
+        raise WrongState(f"The answer is more than {reopen_days} days old: please ask a new question.")
+    if any(e.kind == "reopened" and e.at >= question.answered_at for e in question.events):
+        raise WrongState("You already replied to this answer: please ask a new question.")
+    promise = (question.due_at - question.created_at) if question.due_at else None
+    record_event(session, now, "customer_replied", question=question, message=message.strip(), after_answer=True)
+    _reopen_for_answerer(session, now, question, reason="the customer replied to the answer")
+    if promise is not None:
+        question.due_at = now + promise
+        question.escalated_at = None
+    if question.owner_id is not None:
+        notify_user(session, now, "assigned", question, question.owner_id, reason="the customer replied to the answer")
+    session.flush()
+    return question
+
+
+def reopen_possible_until(question: Question, now: datetime, reopen_days: int) -> datetime | None:
+    """Until when the customer may still reply to the answer; None when they may not (any more)."""
+    if question.status not in ("answered", "closed") or question.answered_at is None:
+        return None
+    if any(e.kind == "reopened" and e.at >= question.answered_at for e in question.events):
+        return None
+    until = question.answered_at + timedelta(days=reopen_days)
+    return until if now <= until else None
+
+
+def _at_most(text: str, limit: int, what: str) -> None:
+    if len(text or "") > limit:
+        raise InvalidQuestion(f"{what} has at most {limit:,} characters; nothing was saved.")
+
+
+def _check_reply(message: str) -> None:
+    text = (message or "").strip()
+    if not text:
+        raise InvalidQuestion("The reply is empty.")
+    if len(text) > MAX_QUESTION_TEXT:
+        raise InvalidQuestion(REPLY_TOO_LONG)
 
 
 def close_question(session: Session, now: datetime, question: Question, *, actor_id: int | None) -> Question:
@@ -288,15 +348,22 @@ def close_question(session: Session, now: datetime, question: Question, *, actor
 def rate_answer(session: Session, now: datetime, question: Question, *, helpful: bool, comment: str = "") -> Question:
     """The customer says whether the answer helped; a 'no' reopens the question for its expert."""
     _require(question, ("answered", "closed", "answered_from_kb"))
-    record_event(session, now, "customer_rated", question=question, helpful=helpful, comment=comment.strip()[:1000])
+    _at_most((comment or "").strip(), MAX_COMMENT, "A comment")
+    record_event(session, now, "customer_rated", question=question, helpful=helpful, comment=(comment or "").strip())
     if not helpful and question.status in ("answered", "closed"):
-        question.status = "reopened"
-        question.owner_id = question.answered_by_id
-        question.closed_at = None
-        question.updated_at = now
-        record_event(session, now, "reopened", question=question, reason="the customer says the answer did not help")
+        _reopen_for_answerer(session, now, question, reason="the customer says the answer did not help")
     session.flush()
     return question
+
+
+def _reopen_for_answerer(session: Session, now: datetime, question: Question, *, reason: str) -> None:
+    """An answered question goes back to the expert who answered it (the customer was not helped, or
+    wrote again): the one way a question reopens, whichever channel the customer used."""
+    question.status = "reopened"
+    question.owner_id = question.answered_by_id
+    question.closed_at = None
+    question.updated_at = now
+    record_event(session, now, "reopened", question=question, reason=reason, to_user_id=question.owner_id)
 
 
 def _require(question: Question, statuses: tuple[str, ...]) -> None:

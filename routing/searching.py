@@ -52,3 +52,11 @@ def record_opened(session: Session, search_id: int, kind: str, item_id: int) -> 
     """Remember the first result opened from a search; later clicks do not overwrite it."""
     session.execute(update(SearchLog).where(SearchLog.id == search_id, SearchLog.opened_kind.is_(None))
                     .values(opened_kind=kind, opened_id=item_id))
+
+
+def search_words(session: Session, search_id: int | None) -> str:
+    """What a logged search asked, so the next step (the ask form) can carry the customer's words."""
+    if not search_id:
+        return ""
+    entry = session.get(SearchLog, search_id)
+    return entry.query if entry is not None else ""

@@ -18,6 +18,8 @@ from routing.models import WEEKDAYS, RoutingPolicy
 # Organisation opening hours, per weekday; days left out are closed.
 DEFAULT_BUSINESS_HOURS = {day: (time(8, 30), time(17, 0)) for day in ("mon", "tue", "wed", "thu", "fri")}
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
+# The promise when no policy says otherwise; also what the admin's policy form starts from.
+DEFAULT_PROMISE = {"accept_within_minutes": 60, "answer_within_hours": 16, "escalate_before_minutes": 120}
 # Urgent questions are promised four times sooner, low-priority ones twice as late.
 PRIORITY_FACTOR = {"urgent": 0.25, "high": 0.5, "normal": 1.0, "low": 2.0}
 
@@ -61,8 +63,7 @@ def promise_for(session: Session, topic: Topic | None, priority: str = "normal")
     node = topic
     while node is not None and node.id not in policies:
         node = node.parent
-    policy = policies.get(node.id if node is not None else None) or RoutingPolicy(
-        accept_within_minutes=60, answer_within_hours=16, escalate_before_minutes=120)
+    policy = policies.get(node.id if node is not None else None) or RoutingPolicy(**DEFAULT_PROMISE)
     factor = PRIORITY_FACTOR.get(priority, 1.0)
     return Promise(accept_within=timedelta(minutes=policy.accept_within_minutes * factor),
                    answer_within_business_hours=policy.answer_within_hours * factor,

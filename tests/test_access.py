@@ -48,6 +48,7 @@ POLICIES = {
     "editor.edit_article": {"editor"},
     "editor.show_revision": {"editor"},
     "editor.diff": {"editor"},
+    "editor.confirm_merge": {"editor"},
     "editor.restore": {"editor"},
     "editor.workflow": {"editor"},
     "editor.capture": {"editor"},
@@ -143,6 +144,7 @@ def url_of(app, endpoint: str, w) -> str:
         "api.question_status": {"reference": w.answered.reference, "token": w.token},
         "api.search": {"q": "bin"},
         "editor.diff": {"from": 1, "to": 1},
+        "editor.confirm_merge": {"article_id": w.draft.id, "into": w.article.id},
     }
     (rule,) = app.url_map.iter_rules(endpoint)
     values = {name: by_name[name] for name in rule.arguments if name in by_name} | per_endpoint.get(endpoint, {})

@@ -42,10 +42,17 @@ def test_a_kept_answer_is_captured_merged_and_then_found_for_a_paraphrase(app, c
     # The editor sees the existing article as a likely duplicate and merges into it.
     page = client.get(f"/editor/articles/{draft.id}").get_data(as_text=True)
     assert "Parking permits for residents" in page and "Merge into this" in page
-    assert auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id}).status_code == 303
+    assert auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id, "confirm": "yes"}
+                     ).status_code == 303
     session.expire_all()
     merged = session.get(Article, target.id)
-    assert "care permit" in merged.body and len(merged.revisions) == 2
+    # A merge proposes; an editor publishes: only then is the text the article's.
+    assert "care permit" not in merged.body and merged.revisions[-1].state == "pending"
+    assert auth.post(f"/editor/articles/{target.id}/publish-revision", {"revision": 2}).status_code == 303
+    session.expire_all()
+    merged = session.get(Article, target.id)
+    assert "care permit" in merged.body and [r.state for r in merged.revisions] == ["applied", "accepted", "applied"]
+    assert (merged.status, merged.audience) == ("published", "public")
     assert session.get(Article, draft.id).status == "archived"
     assert session.scalar(select(QuestionArticle).where(QuestionArticle.relation == "merged")).article_id == target.id
     auth.logout()
@@ -56,6 +63,46 @@ def test_a_kept_answer_is_captured_merged_and_then_found_for_a_paraphrase(app, c
     assert hits[0]["id"] == target.id
     kinds = session.scalars(select(Event.kind).where(Event.kind.in_(("captured_as_article", "merged")))).all()
     assert sorted(kinds) == ["captured_as_article", "merged"]
+
+
+def test_a_merge_changes_nothing_readers_see_until_an_editor_publishes_and_needs_a_confirmation(
+        client, auth, session, people):
+    """An internal captured draft merged into a public article: the public page and search keep the
+    published text, the article stays public and published, until an editor publishes the revision."""
+    target = make_article(session, "Bezwaar tegen de WOZ-waarde", "Maak binnen zes weken bezwaar via Mijn Loket.",
+                          language="nl")
+    draft = make_article(session, "Bezwaar WOZ (concept)", "Concept, alleen voor KCC: MARKER-INTERN-42.",
+                         status="draft", audience="internal", language="nl")
+    auth.login(people["editor"].email)
+
+    unconfirmed = auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id})
+    assert "Confirm the merge first" in client.get(unconfirmed.location).get_data(as_text=True)
+    session.expire_all()
+    assert (len(session.get(Article, target.id).revisions), session.get(Article, draft.id).status) == (1, "draft")
+
+    confirm = client.get(f"/editor/articles/{draft.id}/merge?into={target.id}").get_data(as_text=True)
+    assert "+ Concept, alleen voor KCC: MARKER-INTERN-42." in confirm and "show this text to" in confirm
+    done = auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id, "confirm": "yes"})
+    assert done.location == f"/editor/articles/{target.id}"
+    assert "Pending revision 2" in client.get(done.location).get_data(as_text=True)
+    auth.logout()
+
+    public = client.get(f"/articles/{target.id}").get_data(as_text=True)
+    assert "zes weken" in public and "MARKER-INTERN-42" not in public
+    hits = client.get("/api/v1/search", query_string={"q": "MARKER-INTERN-42"}).get_json()["results"]
+    assert all(h["id"] != target.id for h in hits)
+    session.expire_all()
+    assert (session.get(Article, target.id).status, session.get(Article, target.id).audience) == ("published", "public")
+
+    auth.login(people["editor"].email)
+    assert auth.post(f"/editor/articles/{target.id}/reject-revision", {"revision": 2}).status_code == 303
+    session.expire_all()
+    assert session.get(Article, draft.id).status == "draft"  # the rejected draft comes back to work on
+    assert "MARKER-INTERN-42" not in client.get(f"/articles/{target.id}").get_data(as_text=True)
+    # A rejected revision cannot be published afterwards.
+    again = auth.post(f"/editor/articles/{target.id}/publish-revision", {"revision": 2})
+    assert "not waiting for review" in client.get(again.location).get_data(as_text=True)
+    assert "MARKER-INTERN-42" not in session.get(Article, target.id).body
 
 
 def test_an_editor_captures_any_answered_question_and_publishes_it(client, auth, session, people):
@@ -165,3 +212,70 @@ def test_customers_ratings_of_answers_reach_the_editors_and_a_no_reopens_the_que
     assert (question.status, question.owner_id) == ("reopened", petra.id)
     auth.login(people["editor"].email)
     assert "0 helpful · 1 not helpful" in client.get("/editor/").get_data(as_text=True)
+
+
+def test_personal_data_in_a_captured_draft_is_flagged_before_publish(client, auth, session, people):
+    """A Dutch answer written to one customer: the draft is titled by the customer's question (not the
+    agent's note), marked Dutch, without salutation or signature, and every trace of the customer is flagged;
+    it cannot be published or merged until an editor has cleared each flag."""
+    make_topic(session, "belastingen", "Belastingen")
+    bea = make_expert(session, "Bea Belasting", knows={"belastingen": 3})
+    question, _ = take_in_question(session, T0, NewQuestion(
+        text="Hoe maak ik bezwaar tegen de WOZ-waarde van mijn huis?", channel="phone", topic_slug="belastingen",
+        internal_note="Mevrouw Jansen belt voor de derde keer, is boos."))
+    assign_to_expert(session, T0, question, bea.id, due_at=T0 + timedelta(days=1), actor_id=None)
+    accept_question(session, T0, question, expert_id=bea.id)
+    answer_question(session, T0, question, expert_id=bea.id, worth_keeping=True, body=(
+        "Beste mevrouw Jansen,\n\n"
+        "U kunt bezwaar maken via Mijn Loket binnen zes weken na de dagtekening. Voor Kerkstraat 41, 1234 AB "
+        "Wadderveen zien wij nog geen bezwaar. Bel ons gerust op 06-12345678 of mail naar m.jansen@example.org; "
+        "uw BSN 111222333 hoeft u niet te sturen.\n\n"
+        "Met vriendelijke groet,\nBea Belasting\nTeam Belastingen"))
+    session.commit()
+    draft = session.scalar(select(Article).where(Article.status == "draft"))
+    assert draft.title == "Hoe maak ik bezwaar tegen de WOZ-waarde van mijn huis?" and draft.language == "nl"
+    assert "Beste mevrouw" not in draft.body and "vriendelijke groet" not in draft.body
+    assert "Bea Belasting" not in draft.body and "Mevrouw Jansen belt" not in draft.body
+    assert "Jansen" not in draft.revisions[0].note  # the history does not keep the salutation either
+    flags = draft.privacy_flags.splitlines()
+    assert flags == ["e-mail address: m.jansen@example.org", "address: Kerkstraat 41", "postcode: 1234 AB",
+                     "phone number: 06-12345678", "BSN: 111222333"]
+
+    auth.login(people["editor"].email)
+    page = client.get(f"/editor/articles/{draft.id}").get_data(as_text=True)
+    assert "May hold personal data" in page and "BSN: 111222333" in page
+    refused = auth.post(f"/editor/articles/{draft.id}/publish", {"audience": "public"})
+    assert "may still hold personal data" in client.get(refused.location).get_data(as_text=True)
+    target = make_article(session, "Bezwaar tegen de WOZ-waarde", "Binnen zes weken.", language="nl")
+    merge = auth.post(f"/editor/articles/{draft.id}/merge", {"target_id": target.id, "confirm": "yes"})
+    assert "may still hold personal data" in client.get(merge.location).get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Article, draft.id).status == "draft" and len(session.get(Article, target.id).revisions) == 1
+
+    for flag in flags:
+        assert auth.post(f"/editor/articles/{draft.id}/clear-flag", {"flag": flag}).status_code == 303
+    assert auth.post(f"/editor/articles/{draft.id}/publish", {"audience": "public"}).status_code == 303
+    session.expire_all()
+    assert session.get(Article, draft.id).status == "published"
+
+
+def test_a_nine_digit_number_is_a_bsn_only_when_it_passes_the_eleven_check():
+    from knowledge.privacy import passes_eleven_check, personal_data
+    assert passes_eleven_check("111222333") and not passes_eleven_check("123456789")
+    assert [f.kind for f in personal_data("Dossier 123456789, BSN 111.22.2333")] == ["BSN"]
+
+
+def test_duplicates_are_offered_only_above_the_measured_threshold_same_language_first(session):
+    from routing.editorial import DUPLICATE_THRESHOLD, possible_duplicates
+    draft = make_article(session, "WOZ bezwaar", "Concept.", status="draft", language="nl")
+    english = make_article(session, "Objecting to the WOZ value", "Within six weeks.")
+    dutch = make_article(session, "Bezwaar tegen de WOZ-waarde", "Binnen zes weken.", language="nl")
+    unrelated = make_article(session, "Dog tax", "€ 98.")
+
+    class Similar:  # the search's answer, fixed: what is under test is which of them the editor sees
+        def similar_documents(self, text, *, kinds, k):
+            return [("article", english.id, 0.71), ("article", dutch.id, 0.62),
+                    ("article", unrelated.id, DUPLICATE_THRESHOLD - 0.01), ("article", draft.id, 1.0)]
+
+    offered = possible_duplicates(session, Similar(), draft)
+    assert [(a.id, s) for a, s in offered] == [(dutch.id, 0.62), (english.id, 0.71)]

@@ -121,14 +121,14 @@ def test_each_workflow_action_says_what_it_did_and_where_the_editor_goes_next(cl
     refused = auth.post(f"/editor/articles/{other.id}/send-back", {"comment": " "})
     assert (refused.status_code, refused.location) == (303, f"/editor/articles/{other.id}")
     assert "Say what should change, so the writer knows." in client.get(refused.location).get_data(as_text=True)
-    itself = auth.post(f"/editor/articles/{other.id}/merge", {"target_id": other.id})
+    itself = auth.post(f"/editor/articles/{other.id}/merge", {"target_id": other.id, "confirm": "yes"})
     assert (itself.status_code, itself.location) == (303, f"/editor/articles/{other.id}")
     assert "An article cannot be merged into itself." in client.get(itself.location).get_data(as_text=True)
 
-    merged = auth.post(f"/editor/articles/{other.id}/merge", {"target_id": target.id})
-    assert (merged.status_code, merged.location) == (303, f"/editor/articles/{target.id}/edit")
-    assert "Merged into “Collection days” as a new revision; check the text." in client.get(
-        merged.location).get_data(as_text=True)
+    merged = auth.post(f"/editor/articles/{other.id}/merge", {"target_id": target.id, "confirm": "yes"})
+    assert (merged.status_code, merged.location) == (303, f"/editor/articles/{target.id}")
+    assert ("Proposed as a pending revision of “Collection days”: readers see nothing new until an editor "
+            "publishes it.") in client.get(merged.location).get_data(as_text=True)
     session.expire_all()
     assert [session.get(Article, i).status for i in (draft.id, other.id)] == ["published", "archived"]
 

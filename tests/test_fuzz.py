@@ -242,7 +242,7 @@ def test_event_log_answers_any_since_limit_and_after(fuzz_app, world, client, si
 # --- every page's query arguments -----------------------------------------------------------------------
 
 QUERY_NAMES = ["q", "topic", "channel", "from", "to", "expert", "s", "as", "limit", "after", "since", "title",
-               "token", "next"]
+               "token", "next", "into", "page", "status", "language", "audience"]
 
 
 @pytest.fixture

@@ -143,7 +143,7 @@ def test_the_expert_answer_goes_out_in_the_same_thread_with_an_html_part(mail_ap
                                message_id="<thanks@klant.example.nl>", In_Reply_To=answer["Message-ID"]))
     assert fetch_all(app).outcomes == {"reply": 1}
     [same] = questions(session)
-    assert [e.payload["message"] for e in same.events if e.kind == "customer_wrote"] == [
+    assert [e.payload["message"] for e in same.events if e.kind == "customer_replied"] == [
         "Re: Parkeervergunning verlengen [" + question.reference + "]\n\nDank u, het is gelukt!"]
     assert same.status == "reopened" and same.owner_id == same.answered_by_id  # back in the expert's inbox
 

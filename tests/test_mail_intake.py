@@ -240,7 +240,26 @@ def test_a_mail_after_the_answer_puts_the_question_back_in_the_experts_inbox(ses
     take(session, mail(subject=f"Re: [{question.reference}]", body="Dat lukt niet, de site geeft een fout.",
                        message_id="<m9@example.nl>", In_Reply_To="<m1@example.nl>"))
     assert [q.id for q in open_questions_of(session, expert.id)] == [question.id]
-    assert [e.kind for e in question.events][-3:] == ["mail_received", "customer_wrote", "reopened"]
+    # the same rule as a reply on the tracking page: once, within REOPEN_DAYS, back to the expert who answered
+    assert [e.kind for e in question.events][-3:] == ["mail_received", "customer_replied", "reopened"]
+
+
+def test_a_mail_long_after_the_answer_is_a_new_question_with_an_owner(session):
+    from datetime import timedelta
+
+    from routing.questions import accept_question, answer_question
+
+    expert = make_expert(session, "Erik Expert")
+    question = take(session, mail()).question
+    accept_question(session, T0, question, expert_id=expert.id)
+    answer_question(session, T0, question, expert_id=expert.id, body="Verleng hem online.")
+    session.commit()
+    later = T0 + timedelta(days=15)  # past the 14 days in which a customer may reply once more
+    outcome = take_in_mail(session, later, mail(subject=f"Re: [{question.reference}]", body="Nog een vraag.",
+                                                message_id="<m10@example.nl>", In_Reply_To="<m1@example.nl>"),
+                           search=None, hours=HOURS, reopen_days=14)
+    assert outcome.kind == "question" and outcome.question.id != question.id
+    assert outcome.question.owner_id is not None and question.status == "answered"
 
 
 def test_the_customer_and_staff_timelines_tell_of_the_mail_in_and_out(app, session):
@@ -254,7 +273,7 @@ def test_the_customer_and_staff_timelines_tell_of_the_mail_in_and_out(app, sessi
                      subject="Re: …", kind="received")
     session.commit()
     words = [entry.words for entry in customer_timeline(question)]
-    assert "We received your e-mail" in words and "We sent you an e-mail" in words
+    assert "We hebben uw e-mail ontvangen" in words and "We hebben u een e-mail gestuurd" in words  # a Dutch mail
     steps = {step.kind: step.actor for step in question_timeline(session, question).steps}
     assert steps["mail_received"] == "customer" and steps["mail_sent"] == "system"
 

@@ -75,7 +75,7 @@ def test_a_phone_question_is_routed_answered_and_the_customer_sees_the_answer(cl
     assert "Your question has been answered." in customer_page
     assert "<strong>visitor hours</strong>" in customer_page
     assert "Petra" not in customer_page  # the route in plain words, without staff names
-    assert "Passed to a Parking specialist" in customer_page
+    assert "Passed to Team Parking" in customer_page
     kinds = [e.kind for e in _question(session).events]
     assert kinds[:4] == ["received", "routed", "accepted", "answered"]
     mails = session.scalars(select(Notification.kind, ).order_by(Notification.id)).all()
@@ -96,7 +96,7 @@ def test_the_tracking_page_is_404_for_a_wrong_or_missing_token_exactly_like_an_u
     assert api.status_code == 404
     token = tracking.split("token=")[1]
     ok = client.get(f"/api/v1/questions/{reference}", headers={"X-Tracking-Token": token}).get_json()
-    assert ok["status"] == "routed" and ok["with"] == "a Parking specialist"
+    assert ok["status"] == "routed" and ok["with"] == "Team Parking"
 
 
 def test_an_absent_expert_s_open_questions_are_re_routed_with_events(app, client, auth, session, organisation, clock):
@@ -291,7 +291,7 @@ def test_a_customer_who_finds_nothing_asks_and_follows_the_question(client, sess
     assert response.status_code == 200
     confirmation = response.get_data(as_text=True)
     tracking = re.search(r'href="http://localhost(/track/VB-\d{4}-\d{6}\?token=[\w-]+)"', confirmation).group(1)
-    assert "Your question is with a Parking specialist." in client.get(tracking).get_data(as_text=True)
+    assert "Your question is with Team Parking." in client.get(tracking).get_data(as_text=True)
     question = _question(session)
     assert (question.channel, question.owner_id) == ("web", organisation["petra"].id)
 

@@ -7,6 +7,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from knowledge.models import ROLES
 from routing.models import PRESENCES, WEEKDAYS
+from routing.sla import DEFAULT_PROMISE
 
 
 class RolesField(SelectMultipleField):
@@ -59,10 +60,18 @@ class AbsenceForm(FlaskForm):
 
 
 class PolicyForm(FlaskForm):
+    """Every number starts at the built-in promise; one left empty takes that default instead of failing."""
     topic = SelectField("Topic", choices=[])
-    accept_within_minutes = IntegerField("Accept within (minutes)", validators=[InputRequired(), NumberRange(1, 10_000)])
-    answer_within_hours = IntegerField("Answer within (business hours)", validators=[InputRequired(),
-                                                                                      NumberRange(1, 2_000)])
-    escalate_before_minutes = IntegerField("Alarm before due (minutes)", validators=[InputRequired(),
-                                                                                      NumberRange(0, 10_000)])
+    accept_within_minutes = IntegerField("Accept within (minutes)", default=DEFAULT_PROMISE["accept_within_minutes"],
+                                         validators=[Optional(), NumberRange(1, 10_000)])
+    answer_within_hours = IntegerField("Answer within (business hours)", default=DEFAULT_PROMISE["answer_within_hours"],
+                                       validators=[Optional(), NumberRange(1, 2_000)])
+    escalate_before_minutes = IntegerField("Alarm before due (minutes)",
+                                           default=DEFAULT_PROMISE["escalate_before_minutes"],
+                                           validators=[Optional(), NumberRange(0, 10_000)])
+
+    def promise(self) -> dict[str, int]:
+        """The three numbers, each as given or else its default."""
+        return {name: getattr(self, name).data if getattr(self, name).data is not None else default
+                for name, default in DEFAULT_PROMISE.items()}
     coordinator = SelectField("Coordinator", choices=[])

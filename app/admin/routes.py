@@ -137,10 +137,7 @@ def policies():
     form.coordinator.choices = [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.name)
                                                           for u in active_experts(db.session)]
     if form.validate_on_submit():
-        set_policy(db.session, topic_id=int(form.topic.data) if form.topic.data else None,
-                   accept_within_minutes=form.accept_within_minutes.data,
-                   answer_within_hours=form.answer_within_hours.data,
-                   escalate_before_minutes=form.escalate_before_minutes.data,
+        set_policy(db.session, topic_id=int(form.topic.data) if form.topic.data else None, **form.promise(),
                    coordinator_id=int(form.coordinator.data) if form.coordinator.data else None)
         db.session.commit()
         flash("Policy saved.", "success")

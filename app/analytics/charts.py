@@ -17,7 +17,8 @@ from routing.analytics.report import SECONDS, SHARE, Bars, Histogram, Lines, Rou
 PALETTE = ("#0b5cad", "#d97706", "#067647", "#b42318", "#7a5af8", "#5b6776")
 INK, MUTED, LINE = "#1d2733", "#5b6776", "#dfe4ea"
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
-MAX_LABEL = 30
+MAX_LABEL = 40
+CHAR_WIDTH = 7.4  # px of an average character at the charts' font size: labels get the room they need
 
 
 def duration(seconds: float | None) -> str:
@@ -79,7 +80,10 @@ def bar_chart(bars: Sequence[tuple[str, float | None]], *, title: str, unit: str
     if not bars:
         return _empty(title, width)
     fmt = value_format or (lambda v: _number(v) + unit)
-    label_width, row, top = 200, 24, 8
+    row, top = 24, 8
+    # Room for the longest label as shown, so none is cut off at the chart's left edge; the plot keeps 300 px.
+    label_width = int(min(max(max(len(_short(label)) for label, _ in bars) * CHAR_WIDTH + 16, 80), 330))
+    width = max(width, label_width + 300 + 80)
     plot = width - label_width - 80
     top_value = _nice_ceiling(max([v or 0 for _, v in bars] + [reference or 0]))
     height = top + row * len(bars) + 8
@@ -182,7 +186,8 @@ def route_diagram(owners: Sequence[str], *, title: str = "Route") -> Markup:
     """The owners of a question in order, as boxes joined by arrows: who → who."""
     if not owners:
         return _empty(title, 320)
-    box, gap, height = 150, 36, 52
+    # Each box as wide as the longest name needs, so no name is cut (at least 150 px).
+    box, gap, height = max(150, int(max(len(_short(o)) for o in owners) * CHAR_WIDTH + 20)), 36, 52
     width = len(owners) * box + (len(owners) - 1) * gap + 4
     body = [f'<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
             f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{MUTED}"/></marker></defs>']
@@ -190,7 +195,7 @@ def route_diagram(owners: Sequence[str], *, title: str = "Route") -> Markup:
         x = 2 + i * (box + gap)
         body.append(f'<g><title>{i + 1}. {escape(owner)}</title><rect x="{x}" y="8" width="{box}" height="36" rx="6" '
                     f'fill="#eef4ff" stroke="{PALETTE[0]}"/><text x="{x + box / 2}" y="30" text-anchor="middle" '
-                    f'fill="{INK}">{escape(_short(owner)[:20])}</text></g>')
+                    f'fill="{INK}">{escape(_short(owner))}</text></g>')
         if i:
             body.append(f'<line x1="{x - gap + 2}" y1="26" x2="{x - 2}" y2="26" stroke="{MUTED}" '
                         f'stroke-width="1.5" marker-end="url(#arrow)"/>')

@@ -26,7 +26,9 @@ FIELD_PROBLEMS = ("customer.email",)
 
 @bp.route("/questions", methods=["POST"])
 def create_question():
-    """Intake for integrations: `{"text", "channel", "customer": {"name", "email"}, "topic"}` → 201.
+    """Intake for integrations: `{"text", "internal_note", "channel", "customer": {"name", "email"}, "topic"}` → 201.
+
+    `text` is the customer's question in their words (the customer sees it); `internal_note` is for staff only.
 
     Channel `web` is open to anyone (it is the public form's channel); the others need a staff token.
     """
@@ -40,14 +42,16 @@ def create_question():
     customer = body.get("customer") or {}
     if not isinstance(customer, dict):
         return error_response(400, "invalid_field", 'customer must be an object: {"name", "email", "phone"}.')
-    fields = {"text": body.get("text"), "topic": body.get("topic"), "priority": body.get("priority", "normal"),
+    fields = {"text": body.get("text"), "internal_note": body.get("internal_note"), "topic": body.get("topic"), "priority": body.get("priority", "normal"),
               "customer.name": customer.get("name"), "customer.email": customer.get("email"),
               "customer.phone": customer.get("phone")}
     wrong = [name for name, value in fields.items() if value is not None and not isinstance(value, str)]
     if wrong:
         return error_response(400, "invalid_field", f"These must be strings: {', '.join(wrong)}.")
+    if fields["internal_note"] and not _is_staff():
+        return error_response(401, "unauthorized", "An internal_note (staff only) needs a staff API token.")
     # Integrations have always had over-long names and numbers cut to size, not refused.
-    new = NewQuestion(text=fields["text"] or "", channel=channel, topic_slug=fields["topic"] or None,
+    new = NewQuestion(text=fields["text"] or "", internal_note=fields["internal_note"] or "", channel=channel, topic_slug=fields["topic"] or None,
                       priority=fields["priority"],
                       customer=Customer(name=_short(fields["customer.name"], MAX_CUSTOMER_NAME),
                                         email=fields["customer.email"] or None,
@@ -81,13 +85,15 @@ def _refused(error: InvalidQuestion):
 
 @bp.route("/questions/<reference>")
 def question_status(reference: str):
-    """The tracking page as JSON; the token comes as ?token= or X-Tracking-Token. Wrong token: 404."""
+    """The tracking page as JSON; the token comes as ?token= or X-Tracking-Token. Wrong token: 404.
+    The customer's view: their own text, never the internal note."""
     token = request.headers.get("X-Tracking-Token") or request.args.get("token", "")
     question = find_by_reference_and_token(db.session, reference, token)
     if question is None:
         return error_response(404, "not_found", "No question with this reference and token.")
     return jsonify({
         "reference": question.reference, "status": question.status, "status_text": status_in_words(question),
+        "text": question.text,
         "with": who_has_it(question), "due_at": question.due_at.isoformat() if question.due_at else None,
         "answer_html": question.answer_html, "info_requested": pending_info_request(question),
         "timeline": [{"at": e.at.isoformat(), "text": e.words} for e in customer_timeline(question)],

@@ -18,6 +18,7 @@ from knowledge.people import create_user
 from routing.availability import add_absence, set_expert_status, set_working_hours
 from routing.expertise import declare_expertise
 from routing.models import Notification
+from routing.sla import set_policy
 from routing.questions import (
     Customer,
     NewQuestion,
@@ -71,11 +72,14 @@ def demo_sign_ins(session: Session, password: str) -> str:
 
 
 def _load_topics(session: Session) -> dict[str, Topic]:
+    """The topic tree, and the promise of each top-level topic (its subtopics inherit it)."""
     topics: dict[str, Topic] = {}
     for row in _data("topics.json"):  # parents come before their children in the file
         topics[row["slug"]] = create_topic(session, slug=row["slug"], name=row["name"],
                                            parent=topics.get(row["parent"]) if row["parent"] else None,
                                            review_days=row.get("review_days", 180))
+        if row.get("promise"):
+            set_policy(session, topic_id=topics[row["slug"]].id, coordinator_id=None, **row["promise"])
     return topics
 
 
@@ -126,8 +130,10 @@ def _load_questions(session: Session, now: datetime, people: dict[str, User], ar
             asked = now - timedelta(hours=1)
         taken_in_by = None if row["channel"] in ("web", "api") else agent.id
         customer = row.get("customer") or {}
+        # Taken in by an agent: the customer's own words, and the agent's note of the call for the backoffice.
+        said = row.get("customer_text")
         question, _token = take_in_question(session, asked, NewQuestion(
-            text=row["text"], channel=row["channel"], priority=row.get("priority", "normal"), topic_slug=row["topic"],
+            text=said or row["text"], internal_note=row["text"] if said else "", channel=row["channel"], priority=row.get("priority", "normal"), topic_slug=row["topic"],
             customer=Customer(name=customer.get("name"), email=customer.get("email"), phone=customer.get("phone")),
         ), taken_in_by_id=taken_in_by)
         if row["outcome"] == "answered_from_kb":

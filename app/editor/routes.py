@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,25 +12,44 @@ from app.extensions import db
 from app.web import database_id, now
 from knowledge.articles import ArticleDraft, create_article, save_article
 from app.search import search_service
-from knowledge.catalogue import articles_by_status, needing_attention
-from knowledge.feedback import feedback_counts
+from knowledge.catalogue import QUEUE_PAGE_SIZE, QueueFilter, due_for_review, editor_queue
+from knowledge.feedback import feedback_counts, reader_complaints
 from knowledge.errors import EditConflict, InvalidArticle
 from knowledge.markdown import render_markdown
-from knowledge.models import Article, Topic
-from knowledge.revisions import diff_revisions, restore_revision, revision
+from knowledge.models import ARTICLE_STATUSES, AUDIENCES, LANGUAGES, Article, Topic
+from knowledge.revisions import diff_revisions, diff_texts, pending_revisions, restore_revision, revision
 from routing.editorial import answer_ratings, possible_duplicates, source_questions
+
+
+SECTION_SIZE = 10  # per status on the overview; "show all" opens that status's paged list
 
 
 @bp.route("/")
 def home():
-    topic = request.args.get("topic") or None
-    queue = articles_by_status(db.session, topic)
-    due, flagged = needing_attention(db.session, now().date())
-    counts = feedback_counts(db.session, [a.id for a in queue["published"]])
+    """The queue: what needs attention, then per status (or one status, paged), narrowed by topic, language,
+    audience and words in title or text."""
+    args = request.args
+    wanted = QueueFilter(status=_one_of(args.get("status"), ARTICLE_STATUSES), topic_slug=args.get("topic", ""),
+                         language=_one_of(args.get("language"), LANGUAGES),
+                         audience=_one_of(args.get("audience"), AUDIENCES), q=args.get("q", "")[:200],
+                         page=args.get("page", type=database_id) or 1)
+    if wanted.status:
+        sections = {wanted.status: editor_queue(db.session, wanted)}
+    else:
+        sections = {status: editor_queue(db.session, replace(wanted, status=status, page=1), per_page=SECTION_SIZE)
+                    for status in ("in_review", "draft", "published", "archived")}
+    shown = [a.id for section in sections.values() for a in section.articles]
+    due, flagged = due_for_review(db.session, now().date()), reader_complaints(db.session)
     topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
     ratings = answer_ratings(db.session, now() - timedelta(days=90))
-    return render_template("editor/home.html", queue=queue, due=due, flagged=flagged, counts=counts, topics=topics,
-                           topic=topic, ratings=ratings)
+    return render_template("editor/home.html", sections=sections, wanted=wanted, due=due, flagged=flagged,
+                           counts=feedback_counts(db.session, shown), topics=topics, ratings=ratings,
+                           pending=pending_revisions(db.session), statuses=ARTICLE_STATUSES, languages=LANGUAGES,
+                           audiences=AUDIENCES, section_size=SECTION_SIZE, page_size=QUEUE_PAGE_SIZE)
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...]) -> str:
+    return value if value in allowed else ""
 
 
 @bp.route("/articles/<int:article_id>")
@@ -37,9 +57,10 @@ def article(article_id: int):
     found = _article_or_404(article_id)
     duplicates = []
     if found.status in ("draft", "in_review"):
-        scores = dict(possible_duplicates(search_service(), found))
-        duplicates = [(db.session.get(Article, i), score) for i, score in scores.items()]
-    return render_template("editor/article.html", article=found, duplicates=duplicates,
+        duplicates = possible_duplicates(db.session, search_service(), found)
+    complaint = next((c for c in reader_complaints(db.session) if c.article.id == found.id), None)
+    return render_template("editor/article.html", article=found, duplicates=duplicates, complaint=complaint,
+                           pending=pending_revisions(db.session, found),
                            sources=source_questions(db.session, found),
                            feedback=feedback_counts(db.session, [found.id]).get(found.id, (0, 0)))
 
@@ -86,7 +107,9 @@ def edit_article(article_id: int):
 def show_revision(article_id: int, number: int):
     found = _article_or_404(article_id)
     old = revision(db.session, article_id, number) or abort(404)
-    return render_template("editor/revision.html", article=found, revision=old, html=render_markdown(old.body))
+    lines = diff_texts((found.title, found.body), (old.title, old.body)) if old.state == "pending" else []
+    return render_template("editor/revision.html", article=found, revision=old, html=render_markdown(old.body),
+                           lines=lines)
 
 
 @bp.route("/articles/<int:article_id>/diff")
@@ -104,6 +127,8 @@ def diff(article_id: int):
 def restore(article_id: int, number: int):
     found = _article_or_404(article_id)
     old = revision(db.session, article_id, number) or abort(404)
+    if old.state != "applied":
+        abort(400, "Only a text the article once had can be restored; publish or reject a pending revision.")
     restore_revision(db.session, now(), found, old, author_id=current_user.id)
     db.session.commit()
     flash(f"Revision {number} restored as a new revision.", "success")

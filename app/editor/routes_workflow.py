@@ -1,5 +1,5 @@
 """The editorial workflow views: capture, merge, publish, send back, and readers' feedback."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.actions import commit_action
@@ -8,7 +8,9 @@ from app.extensions import db
 from app.web import database_id, now
 from knowledge.errors import InvalidArticle
 from knowledge.models import AUDIENCES, Article
-from routing.editorial import capture_answer, merge_into, publish, send_back
+from knowledge.revisions import diff_texts, revision
+from routing.editorial import (capture_answer, clear_privacy_flag, merge_into, merged_text, publish, publish_revision,
+                               readers_handled, reject_revision_of, send_back)
 from routing.worklists import answered_question
 
 
@@ -29,11 +31,34 @@ ACTIONS = {
     "send-back": lambda article, form: send_back(db.session, now(), article, editor_id=current_user.id,
                                                  comment=form.get("comment", "")),
     "merge": lambda article, form: merge_into(db.session, now(), article, _merge_target(form),
-                                              editor_id=current_user.id),
+                                              editor_id=current_user.id, confirmed=form.get("confirm") == "yes"
+                                              ).article,
+    "publish-revision": lambda article, form: publish_revision(db.session, now(), article, _pending(article, form),
+                                                               editor_id=current_user.id),
+    "reject-revision": lambda article, form: reject_revision_of(db.session, now(), article,
+                                                                _pending(article, form), editor_id=current_user.id),
+    "readers-handled": lambda article, form: readers_handled(db.session, now(), article, editor_id=current_user.id),
+    "clear-flag": lambda article, form: clear_privacy_flag(db.session, now(), article, form.get("flag", ""),
+                                                           editor_id=current_user.id),
 }
 DONE = {"publish": "Published ({article.audience}).", "send-back": "Sent back to draft with your comment.",
-        "merge": "Merged into “{article.title}” as a new revision; check the text."}
-GOES_ON_TO = {"merge": "editor.edit_article"}  # a merged text wants checking; the rest: the article's page
+        "merge": "Proposed as a pending revision of “{article.title}”: readers see nothing new until an editor "
+                 "publishes it.",
+        "publish-revision": "Revision published: readers of “{article.title}” ({article.audience}) see it now.",
+        "reject-revision": "Revision rejected: “{article.title}” stays as it was.",
+        "readers-handled": "Readers' comments on “{article.title}” marked as dealt with.",
+        "clear-flag": "Flag cleared."}
+GOES_ON_TO = {}  # every action: the article's page (a merge shows its pending revision there)
+
+
+@bp.route("/articles/<int:article_id>/merge")
+def confirm_merge(article_id: int):
+    """Before a merge (?into=<article id>): the proposed text against the target's published one, and who
+    will see it."""
+    draft = db.session.get(Article, article_id) or abort(404)
+    target = db.session.get(Article, request.args.get("into", type=database_id) or 0) or abort(404)
+    lines = diff_texts((target.title, target.body), (target.title, merged_text(draft, target)))
+    return render_template("editor/confirm_merge.html", draft=draft, target=target, lines=lines)
 
 
 @bp.route("/articles/<int:article_id>/<action>", methods=["POST"])
@@ -58,3 +83,10 @@ def _audience(form) -> str:
 
 def _merge_target(form) -> Article:
     return db.session.get(Article, form.get("target_id", type=database_id) or 0) or abort(404)
+
+
+def _pending(article: Article, form):
+    found = revision(db.session, article.id, form.get("revision", type=database_id) or 0) or abort(404)
+    if found.state != "pending":
+        raise InvalidArticle("That revision is not waiting for review any more.")
+    return found

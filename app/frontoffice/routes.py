@@ -13,7 +13,8 @@ from routing.errors import RoutingError
 from routing.intake import answer_with_article, take_in_and_route
 from routing.topics import infer_topic
 from routing.routing import route_question
-from routing.worklists import question_by_reference, questions_taken_in_by
+from routing.tracking import pending_info_request
+from routing.worklists import question_by_reference, question_thread, questions_taken_in_by
 
 
 @bp.route("/")
@@ -62,6 +63,7 @@ def question(reference: str):
     token = session.pop(f"token:{reference}", None)
     routed = next((e for e in reversed(found.events) if e.kind == "routed"), None)
     return render_template("frontoffice/question.html", question=found, token=token,
+                           thread=question_thread(db.session, found), asked=pending_info_request(found),
                            candidates=routed.payload.get("candidates", []) if routed else [],
                            customer_questions=other_questions_of_customer(db.session, found))
 

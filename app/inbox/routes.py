@@ -21,13 +21,13 @@ from routing.worklists import open_questions_of, question_by_reference, similar_
 ACTIONS = {
     "accept": lambda q, form: accept_question(db.session, now(), q, expert_id=current_user.id),
     "answer": lambda q, form: answer_question(db.session, now(), q, expert_id=current_user.id,
-                                              body=form.get("answer", "")[:100_000],
+                                              body=form.get("answer", ""),
                                               worth_keeping=form.get("worth_keeping") == "y"),
     "forward": lambda q, form: forward_question(db.session, now(), q, from_id=current_user.id,
                                                 to_id=_colleague(form.get("to_user_id", type=database_id)),
-                                                reason=form.get("reason", "")[:1000]),
+                                                reason=form.get("reason", "")),
     "ask": lambda q, form: request_customer_info(db.session, now(), q, expert_id=current_user.id,
-                                                 message=form.get("message", "")[:5000]),
+                                                 message=form.get("message", "")),
 }
 DONE = {"accept": "Accepted: it is yours now.", "answer": "Answer sent.", "forward": "Forwarded.",
         "ask": "Question to the customer sent; the clock is paused until they reply."}

@@ -1,28 +1,38 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.actions import commit_action
 from app.extensions import db
 from app.search import search_service
 from app.selfservice import bp
+from app.selfservice.words import customer_words
 from app.questions_form import QuestionForm
 from app.web import business_hours, database_id, now, staff_role
 from knowledge.catalogue import public_articles_by_topic, readable_article
 from routing.editorial import give_feedback
 from routing.errors import RoutingError
 from routing.intake import take_in_and_route
-from routing.questions import find_by_reference_and_token, rate_answer, record_customer_reply
-from routing.searching import MAX_QUERY_CHARS, Searcher, record_opened, search_and_log
-from routing.tracking import customer_timeline, note_customer_view, pending_info_request, status_in_words, who_has_it
+from routing.questions import (find_by_reference_and_token, follow_up_after_answer, rate_answer,
+                               record_customer_reply, reopen_possible_until)
+from knowledge.errors import InvalidArticle
+from routing.searching import MAX_QUERY_CHARS, Searcher, record_opened, search_and_log, search_words
+from routing.tracking import (customer_timeline, note_customer_view, page_words, pending_info_request,
+                              status_in_words, who_has_it)
 from routing.worklists import answered_question
 
 # What a customer may do on their question's tracking page (POST action=…), and what they are told after.
 ACTIONS = {
-    "reply": lambda q, form: record_customer_reply(db.session, now(), q, message=form.get("message", "")[:10_000]),
+    "reply": lambda q, form: record_customer_reply(db.session, now(), q, message=form.get("message", "")),
+    "follow-up": lambda q, form: follow_up_after_answer(db.session, now(), q, message=form.get("message", ""),
+                                                        reopen_days=current_app.config["REOPEN_DAYS"]),
     "rate": lambda q, form: rate_answer(db.session, now(), q, helpful=form.get("helpful") == "yes",
                                         comment=form.get("comment", "")),
 }
-DONE = {"reply": "Thank you, we have your reply. The specialist continues with your question.",
-        "rate": "Thank you for telling us."}
+DONE = {"reply": "replied", "follow-up": "replied", "rate": "rated"}  # keys of routing.tracking.PAGE_WORDS
+
+
+@bp.context_processor
+def _words():
+    return {"cw": customer_words()}
 
 
 @bp.route("/")
@@ -42,7 +52,10 @@ def article(article_id: int):
     if found is None:
         abort(404)
     _note_opened("article", article_id)
-    return render_template("selfservice/article.html", article=found)
+    # The words the customer searched with travel on to the ask form, with the article they read.
+    words = search_words(db.session, request.args.get("s", type=database_id)) or request.args.get("q", "")
+    return render_template("selfservice/article.html", article=found, search_words=words[:MAX_QUERY_CHARS],
+                           not_helpful=request.args.get("helpful") == "no")
 
 
 @bp.route("/previously-answered/<int:question_id>")
@@ -72,8 +85,11 @@ def _note_opened(kind: str, item_id: int) -> None:
 def ask():
     """'Didn't find it?': the customer asks; the question gets an owner and a promise at once."""
     form = QuestionForm().load_topics()
+    about = readable_article(db.session, request.args.get("article", type=database_id) or 0, staff=False)
     if not form.is_submitted():
         form.text.data = request.args.get("q", "")
+        if about is not None and about.topics:
+            form.topic.data = about.topics[0].slug
     new = form.submitted_question()
     if new is not None:
         try:
@@ -87,7 +103,7 @@ def ask():
             return render_template("selfservice/asked.html", question=question,
                                    tracking_url=url_for("selfservice.track", reference=question.reference,
                                                         token=token, _external=True))
-    return render_template("selfservice/ask.html", form=form), 400 if form.errors else 200
+    return render_template("selfservice/ask.html", form=form, about=about), 400 if form.errors else 200
 
 
 @bp.route("/track/<reference>", methods=["GET", "POST"])
@@ -101,7 +117,9 @@ def track(reference: str):
     db.session.commit()
     return render_template("selfservice/track.html", question=question, token=token,
                            status=status_in_words(question), who=who_has_it(question),
-                           timeline=customer_timeline(question), asked=pending_info_request(question))
+                           timeline=customer_timeline(question), asked=pending_info_request(question),
+                           words=page_words(question),
+                           follow_up_until=reopen_possible_until(question, now(), current_app.config["REOPEN_DAYS"]))
 
 
 def _customer_action(question, token: str):
@@ -109,15 +127,18 @@ def _customer_action(question, token: str):
     if action not in ACTIONS:
         abort(400, "Unknown action.")
     _, refusal = commit_action(lambda: ACTIONS[action](question, request.form), {RoutingError: None})
-    flash(refusal or DONE[action], "danger" if refusal else "success")
+    flash(refusal or page_words(question)[DONE[action]].format(who=who_has_it(question)),
+          "danger" if refusal else "success")
     return redirect(url_for("selfservice.track", reference=question.reference, token=token), 303)
 
 
 @bp.route("/articles/<int:article_id>/feedback", methods=["POST"])
 def feedback(article_id: int):
     found = readable_article(db.session, article_id, staff=_is_staff()) or abort(404)
-    give_feedback(db.session, now(), found, helpful=request.form.get("helpful") == "yes",
-                  comment=request.form.get("comment", ""))
-    db.session.commit()
-    flash("Thank you for telling us.", "success")
-    return redirect(url_for("selfservice.article", article_id=article_id), 303)
+    helpful = request.form.get("helpful") == "yes"
+    _, refusal = commit_action(lambda: give_feedback(db.session, now(), found, helpful=helpful,
+                                                     comment=request.form.get("comment", "")), {InvalidArticle: None})
+    flash(refusal or customer_words()["thanks"], "danger" if refusal else "success")
+    # After a "no" the page offers the next step: asking, with the search words and this article.
+    carry = {"helpful": "no", "q": request.form.get("q", "")[:MAX_QUERY_CHARS]} if not (helpful or refusal) else {}
+    return redirect(url_for("selfservice.article", article_id=article_id, **carry), 303)

@@ -311,7 +311,14 @@ def test_articles_written_in_the_editor_show_titles_as_text_and_bodies_sanitised
     reader, curator = XssWatch(person()), XssWatch(person())
     curator.person.sign_in("editor@example.org")
     reader.visit("/", shows=PAYLOADS, field="article titles (public home)")
-    curator.visit("/editor/", shows=PAYLOADS, field="article titles (editor queue)")
+    # The queue shows ten per status on its overview and pages each status by QUEUE_PAGE_SIZE (#14): every
+    # title is still looked at on the queue, page by page, oldest first as the articles were written.
+    from app.editor.routes import SECTION_SIZE
+    from knowledge.catalogue import QUEUE_PAGE_SIZE
+    curator.visit("/editor/", shows=PAYLOADS[:SECTION_SIZE], field="article titles (editor queue)")
+    for start in range(0, len(PAYLOADS), QUEUE_PAGE_SIZE):
+        curator.visit(f"/editor/?status=published&page={start // QUEUE_PAGE_SIZE + 1}",
+                      shows=PAYLOADS[start:start + QUEUE_PAGE_SIZE], field="article titles (editor queue, paged)")
     for article, body in zip(articles, bodies):
         field = f"article {article.id}"
         reader.visit(f"/articles/{article.id}", shows=[article.title], field=field)
