@@ -258,12 +258,18 @@ query_values = st.one_of(short_text, numbers, short_text.map(lambda text: text +
     ["\x00", "waste", "phone", "admin", "2026-03-01", "0001-01-01", "9999-12-31", "2026-03-01T00:00:00Z"]))
 
 
+def real_route_values(session, world) -> dict:
+    """A value that names a real row for every argument a GET route takes (a new argument fails here first)."""
+    return {"article_id": session.scalar(select(Article.id).limit(1)), "question_id": 1, "user_id": 1, "number": 1,
+            "reference": world["questions"]["answered"][0], "table": "topics", "filename": "css/app.css",
+            "attachment_id": 1}
+
+
 @FUZZ
 @given(data=st.data(), args=st.dictionaries(st.sampled_from(QUERY_NAMES), query_values, min_size=1, max_size=3))
 def test_every_page_answers_any_query_arguments(fuzz_app, world, everything_client, session, data, args):
     """Every GET route (from the URL map, so new pages are fuzzed too), its ids real or absurd."""
-    real = {"article_id": session.scalar(select(Article.id).limit(1)), "question_id": 1, "user_id": 1, "number": 1,
-            "reference": world["questions"]["answered"][0], "table": "topics", "filename": "css/app.css"}
+    real = real_route_values(session, world)
     rules = sorted((r for r in fuzz_app.url_map.iter_rules() if "GET" in r.methods), key=lambda r: r.rule)
     rule = data.draw(st.sampled_from(rules), label="rule")
     values = {name: data.draw(mostly(st.just(real[name]), st.integers(0, 10**30) if isinstance(real[name], int)
@@ -282,8 +288,7 @@ HOSTILE_VALUES = ["\x00", "9" * 25, "-1", "x" * 5000]
 def test_every_page_answers_absurd_ids_and_hostile_arguments(fuzz_app, world, everything_client, session):
     """The same, deterministically: every GET route with ids no row can have, and every known query
     argument at once set to a NUL, a huge number, a negative one, a huge string."""
-    real = {"article_id": session.scalar(select(Article.id).limit(1)), "question_id": 1, "user_id": 1, "number": 1,
-            "reference": world["questions"]["answered"][0], "table": "topics", "filename": "css/app.css"}
+    real = real_route_values(session, world)
     problems = []
     for rule in sorted((r for r in fuzz_app.url_map.iter_rules() if "GET" in r.methods), key=lambda r: r.rule):
         ints = sorted(name for name in rule.arguments if isinstance(real[name], int))
