@@ -3,9 +3,10 @@ MAIL_PASSWORD, MAIL_USE_TLS). Without MAIL_SERVER nothing is sent and the outbox
 
 Every mail to a customer is part of its question's thread: a Message-ID of its own (the same on a retry),
 In-Reply-To/References naming the thread so far, and once sent it is recorded (routing.mail_intake), so a
-reply to it finds its question. A question that came in by e-mail is answered in the customer's language
-(Dutch unless they wrote English) under its own subject with the reference, "Re: … [VB-2026-000123]";
-the answer goes as plain text plus HTML rendered from the same sanitised Markdown.
+reply to it finds its question. A customer is written to in their question's language (Dutch unless they
+wrote English), whichever channel they used; a question that came in by e-mail is answered under its own
+subject with the reference, "Re: … [VB-2026-000123]"; the answer goes as plain text plus HTML rendered
+from the same sanitised Markdown.
 """
 from __future__ import annotations
 
@@ -50,8 +51,10 @@ ANSWER_HTML_TEXTS = {
 
 def render_message(app: Flask, note) -> EmailMessage:
     question = note.question
-    by_mail = _to_customer(note) and question.channel == "email"
-    language = (question.language if question.language in ("nl", "en") else "nl") if by_mail else "en"
+    to_customer = _to_customer(note)
+    by_mail = to_customer and question.channel == "email"
+    # A customer reads their own language, whichever channel they used; staff mail waits for the translations.
+    language = (question.language if question.language in ("nl", "en") else "nl") if to_customer else "en"
     message = EmailMessage()
     message["From"] = app.config.get("MAIL_FROM", "vraagbaak@localhost")
     message["To"] = note.to_email
@@ -72,7 +75,9 @@ def render_message(app: Flask, note) -> EmailMessage:
         article_url = (url_for("editor.article", article_id=note.payload["article_id"], _external=True)
                        if note.payload.get("article_id") else None)
         message.set_content(render_template(f"{folder}/{note.kind}.txt", question=question, payload=note.payload,
-                                            tracking_url=tracking_url, inbox_url=inbox_url, article_url=article_url))
+                                            tracking_url=tracking_url, inbox_url=inbox_url, article_url=article_url,
+                                            # only a read mailbox brings a reply back to its question
+                                            replies_by_mail=bool(app.config.get("MAIL_MAILBOXES"))))
         if note.kind == "answered" and question.answer_html:
             message.add_alternative(render_template("mail/answered.html", question=question, language=language,
                                                     texts=ANSWER_HTML_TEXTS[language]), subtype="html")

@@ -66,3 +66,24 @@ def test_an_unreachable_mail_server_keeps_the_message_for_a_later_round(app, ses
     pending = session.scalar(select(Notification))
     assert pending.sent_at is None and pending.attempts == 1 and pending.last_error
     assert pending.claimed_at is None  # free for the next round
+
+
+def test_a_dutch_customer_on_the_web_gets_dutch_mail_that_promises_mail_replies_only_when_a_mailbox_is_read(
+        app, session, smtp_server):
+    inbox, port = smtp_server
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_FROM="kcc@wadderveen.example.org")
+    take_in_question(session, T0, NewQuestion(
+        text="Wanneer wordt het oud papier bij ons in de straat opgehaald?", channel="web",
+        customer=Customer(name="Jan", email="jan@example.org")))
+    session.commit()
+    deliver_pending(app)
+    [mail] = inbox.messages
+    body = mail.get_content()
+    assert "We hebben uw vraag ontvangen" in body and "Beantwoord dan deze e-mail" not in body
+
+    app.config["MAIL_MAILBOXES"] = [{"name": "kcc", "host": "127.0.0.1", "user": "kcc", "password": "x"}]
+    take_in_question(session, T0, NewQuestion(
+        text="Mijn container is niet geleegd, wat nu?", channel="web", customer=Customer(name="Jan", email="jan@example.org")))
+    session.commit()
+    deliver_pending(app)
+    assert "Beantwoord dan deze e-mail" in inbox.messages[-1].get_content()
