@@ -111,3 +111,15 @@ def test_the_facts_upgrade_derives_them_from_the_events_already_recorded(migrati
                                              ("forwarded", "answered", 180)]
         assert [tuple(s) for s in spans] == [(1, utc(at["routed"]), utc(at["forwarded"])),
                                              (2, utc(at["forwarded"]), utc(at["answered"]))]
+
+
+def test_every_revision_id_fits_alembic_s_version_column():
+    """PostgreSQL keeps the current revision in alembic_version.version_num, VARCHAR(32): a longer id
+    passes on SQLite and fails the upgrade on PostgreSQL."""
+    import re
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    ids = {path.name: re.search(r"^revision = ['\"](.+?)['\"]", path.read_text(), re.M).group(1)
+           for path in versions.glob("*.py")}
+    assert ids and all(len(revision) <= 32 for revision in ids.values()), ids

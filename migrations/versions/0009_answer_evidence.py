@@ -3,7 +3,7 @@
 `answer_evidence` holds the answers besides the one on the question itself; `question_topics` a
 question's further topics beside `questions.topic_id`.
 
-Revision ID: 0009_answer_evidence
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01 20:00:00
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0009_answer_evidence'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

@@ -3,16 +3,16 @@
 A unique Message-ID makes a message fetched twice one question; the claim row lets one process at a time
 read a mailbox.
 
-Revision ID: 0010_mail_threads
-Revises: 0009_answer_evidence
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 20:00:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_mail_threads'
-down_revision = '0009_answer_evidence'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

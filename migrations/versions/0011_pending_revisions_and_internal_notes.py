@@ -6,8 +6,8 @@ publishes ("accepted") or rejects. Existing revisions were all applied. A captur
 still hold of a customer in `privacy_flags`. A question keeps the customer's words in `text` and the agent's
 staff-only note in `internal_note`.
 
-Revision ID: 0011_pending_revisions_and_internal_notes
-Revises: 0010_mail_threads
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 20:00:00
 
 """
@@ -16,8 +16,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_pending_revisions_and_internal_notes'
-down_revision = '0010_mail_threads'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
