@@ -227,15 +227,22 @@ def test_attachments_are_downloadable_by_staff_only(app, client, auth, session, 
     assert session.scalar(select(MailMessage.question_id)) == question.id
 
 
-def test_a_mail_after_the_answer_puts_the_question_back_in_the_experts_inbox(session):
+def answered_by_mail(session):
+    """A question that came in by mail, answered by Erik at T0: (the expert, the question)."""
     from routing.questions import accept_question, answer_question
-    from routing.worklists import open_questions_of
 
     expert = make_expert(session, "Erik Expert")
     question = take(session, mail()).question
     accept_question(session, T0, question, expert_id=expert.id)
     answer_question(session, T0, question, expert_id=expert.id, body="Verleng hem online.")
     session.commit()
+    return expert, question
+
+
+def test_a_mail_after_the_answer_puts_the_question_back_in_the_experts_inbox(session):
+    from routing.worklists import open_questions_of
+
+    expert, question = answered_by_mail(session)
     assert open_questions_of(session, expert.id) == []
     take(session, mail(subject=f"Re: [{question.reference}]", body="Dat lukt niet, de site geeft een fout.",
                        message_id="<m9@example.nl>", In_Reply_To="<m1@example.nl>"))
@@ -247,13 +254,7 @@ def test_a_mail_after_the_answer_puts_the_question_back_in_the_experts_inbox(ses
 def test_a_mail_long_after_the_answer_is_a_new_question_with_an_owner(session):
     from datetime import timedelta
 
-    from routing.questions import accept_question, answer_question
-
-    expert = make_expert(session, "Erik Expert")
-    question = take(session, mail()).question
-    accept_question(session, T0, question, expert_id=expert.id)
-    answer_question(session, T0, question, expert_id=expert.id, body="Verleng hem online.")
-    session.commit()
+    _, question = answered_by_mail(session)
     later = T0 + timedelta(days=15)  # past the 14 days in which a customer may reply once more
     outcome = take_in_mail(session, later, mail(subject=f"Re: [{question.reference}]", body="Nog een vraag.",
                                                 message_id="<m10@example.nl>", In_Reply_To="<m1@example.nl>"),
