@@ -5,41 +5,15 @@ rules; the HTTP tests (test_routing.py, test_question_forms.py) prove how the we
 """
 from __future__ import annotations
 
-import flask
 import pytest
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
-import knowledge.models  # noqa: F401  (registers the tables)
-import routing.models  # noqa: F401
-from knowledge.base import Base
 from routing.errors import InvalidQuestion
 from routing.models import Event, Question
 from routing.questions import (MAX_QUESTION_TEXT, Customer, NewQuestion, check_new_question, take_in_question,
                                topic_by_slug)
+from tests.domain_fixtures import no_flask_app, plain_session  # noqa: F401  (fixtures)
 from tests.factories import T0, make_topic
-
-
-@pytest.fixture(autouse=True)
-def no_flask_app(monkeypatch):
-    """The intake rules need no web layer: making a Flask app here fails the test."""
-
-    def refuse(self, *args, **kwargs):
-        raise AssertionError("the intake rules created a Flask app")
-
-    monkeypatch.setattr(flask.Flask, "__init__", refuse)
-    yield
-    assert not flask.has_app_context()
-
-
-@pytest.fixture
-def plain_session(tmp_path):
-    """A session on an SQLite file of its own: what a mail worker or a script would use."""
-    engine = create_engine(f"sqlite:///{tmp_path / 'intake.db'}")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def _problem(session, new: NewQuestion) -> InvalidQuestion:

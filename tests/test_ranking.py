@@ -8,41 +8,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import flask
-import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
-import knowledge.models  # noqa: F401  (registers the tables)
-import routing.models  # noqa: F401
-from knowledge.base import Base
 from routing.availability import add_absence
 from routing.routing import rank_experts
+from tests.domain_fixtures import no_flask_app, plain_session  # noqa: F401  (fixtures)
 from tests.factories import T0, make_expert, make_question, make_topic
 
 NOW = T0  # a Monday, 10:00 in Amsterdam: office hours
 DUE = NOW + timedelta(days=2)
-
-
-@pytest.fixture(autouse=True)
-def no_flask_app(monkeypatch):
-    """Ranking needs no web layer: making a Flask app here fails the test."""
-
-    def refuse(self, *args, **kwargs):
-        raise AssertionError("routing's ranking created a Flask app")
-
-    monkeypatch.setattr(flask.Flask, "__init__", refuse)
-    yield
-    assert not flask.has_app_context()
-
-
-@pytest.fixture
-def plain_session(tmp_path):
-    """A session on an SQLite file of its own: what a script or a worker would use, no app around it."""
-    engine = create_engine(f"sqlite:///{tmp_path / 'ranking.db'}")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 class SimilarQuestions:
