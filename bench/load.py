@@ -154,8 +154,8 @@ def make_app():
 def shorten_promises(app, args) -> dict:
     """Promises short enough that every escalation rule fires within a few minutes, set the way an
     administrator would (the product's own functions): a 24/7 desk (BUSINESS_HOURS in the config and
-    every expert's working hours), the organisation's default policy answering within 1 business hour,
-    accepting within --accept-minutes, alarming --alarm-before minutes before due. Priorities scale this
+    every expert's working hours), the organisation's default policy and every topic's answering within 1
+    business hour, accepting within --accept-minutes, alarming --alarm-before minutes before due. Priorities scale this
     (urgent ×0.25, low ×2). Also issues the agents' API tokens (what `flask users token` does)."""
     from datetime import time as clock_time
 
@@ -166,7 +166,7 @@ def shorten_promises(app, args) -> dict:
     from app.extensions import db
     from knowledge.models import User, UserRole
     from routing.availability import set_working_hours
-    from routing.models import WEEKDAYS, Question
+    from routing.models import WEEKDAYS, Question, RoutingPolicy
     from routing.sla import set_policy
 
     with app.app_context(), Session(db.engine) as session:
@@ -177,6 +177,12 @@ def shorten_promises(app, args) -> dict:
         coordinator = next(u for u in experts if u.email.startswith(args.coordinator))
         set_policy(session, topic_id=None, accept_within_minutes=args.accept_minutes, answer_within_hours=1,
                    escalate_before_minutes=args.alarm_before, coordinator_id=coordinator.id)
+        # The demo's own promises per topic would outlast the run (no alarm would fire): the same short
+        # promise for each, each keeping the topic's coordinator.
+        for policy in session.scalars(select(RoutingPolicy).where(RoutingPolicy.topic_id.is_not(None))).all():
+            set_policy(session, topic_id=policy.topic_id, accept_within_minutes=args.accept_minutes,
+                       answer_within_hours=1, escalate_before_minutes=args.alarm_before,
+                       coordinator_id=policy.coordinator_id or coordinator.id)
         tokens = {u.email: issue_api_token(u) for u in people if u.has_role("agent")}
         session.commit()
         return {
