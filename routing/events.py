@@ -94,6 +94,11 @@ def _recompute(session: Session, ids: list[int], *, cleared: bool = False) -> No
     for start in range(0, len(ids), _BATCH):
         chunk = ids[start:start + _BATCH]
         if not cleared:
+            # One transaction at a time rewrites a question's facts: two at once (the outbox recording a mail
+            # while the expert accepts) each deleted the rows they saw, and the later insert hit the earlier
+            # one's (PostgreSQL). Lock the questions' rows, in id order; the wait ends at the other's commit,
+            # whose events this one then reads. (SQLite has one writer at a time; it renders no lock.)
+            conn.execute(select(Question.id).where(Question.id.in_(chunk)).order_by(Question.id).with_for_update())
             for model in DERIVED:
                 conn.execute(delete(model).where(model.question_id.in_(chunk)))
         for row in conn.execute(select(Question.id, Question.created_at, Question.channel, Question.topic_id,

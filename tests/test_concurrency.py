@@ -18,6 +18,7 @@ from app.extensions import db
 from knowledge.models import Article
 from routing.editorial import flag_articles_due_for_review
 from routing.escalation import run_escalations
+from routing.events import record_event
 from routing.models import Event, Question
 from routing.questions import NewQuestion, accept_question, answer_question, assign_to_expert, forward_question
 from routing.questions import take_in_question
@@ -118,3 +119,50 @@ def test_two_processes_flagging_the_same_overdue_article_flag_it_once_and_both_f
     assert raced
     flagged = session.scalars(select(Event).where(Event.kind == "flagged", Event.article_id == article.id)).all()
     assert len(flagged) == 1
+
+
+def test_two_transactions_adding_steps_to_one_question_keep_its_facts_whole(engine, routed_question):
+    """bench/load.py on PostgreSQL: the outbox recorded a mail sent while the expert accepted the same
+    question; both recomputed its facts (delete, then insert) and the later insert hit the earlier one's
+    rows (UniqueViolation on step_waits: a 500, and a failed background round)."""
+    from routing.events import rebuild_question_facts
+    from routing.models import QuestionFacts, StepWait
+
+    question_id, anna, _ = routed_question
+    later = T0 + timedelta(minutes=5)
+    with Session(engine) as first:
+        question = first.get(Question, question_id)
+        request_customer_info_step(first, later, question, anna.id)
+        first.flush()  # its facts rewritten, not yet committed
+        failures = []
+
+        def second_transaction():
+            try:
+                with Session(engine) as second:
+                    record_event(second, later, "mail_sent", question=second.get(Question, question_id),
+                                 message_id="<vb.1@example.org>", to_email="jan@example.org", subject="Re: …")
+                    second.commit()
+            except Exception as error:  # noqa: BLE001 - the failure is the finding
+                failures.append(repr(error))
+
+        other = threading.Thread(target=second_transaction)
+        other.start()
+        other.join(2)  # it waits for the first to commit (PostgreSQL: the question's row; SQLite: the database)
+        first.commit()
+        other.join(60)
+    assert failures == []
+    with Session(engine) as check:
+        live = ({(w.after, w.before, w.seconds) for w in check.scalars(select(StepWait))},
+                check.get(QuestionFacts, question_id).status)
+        rebuild_question_facts(check, [question_id])
+        check.flush()
+        rebuilt = ({(w.after, w.before, w.seconds) for w in check.scalars(select(StepWait))},
+                   check.get(QuestionFacts, question_id).status)
+        check.rollback()
+    assert live == rebuilt
+
+
+def request_customer_info_step(session, now, question, expert_id):
+    from routing.questions import request_customer_info
+
+    request_customer_info(session, now, question, expert_id=expert_id, message="Which street is it?")
