@@ -40,6 +40,10 @@ NOTES = {
     "en": {"refused": "Attachment not kept: {name} ({why})", "cut": "[… the mail was cut to {n:,} characters]",
            "empty": "(empty e-mail)"},
 }
+REFUSALS = {
+    "nl": {"type": "bestandstype {type} wordt niet aangenomen", "size": "{size} bytes, meer dan {most}"},
+    "en": {"type": "type {type} not accepted", "size": "{size} bytes, more than {most}"},
+}
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ def question_text(mail: ParsedMail, language: str, rules: AttachmentRules) -> st
     notes = NOTES[language]
     body = mail.text.strip() or notes["empty"]
     refused = "\n".join(notes["refused"].format(name=a.filename, why=why) for a in mail.attachments
-                        if (why := refusal(a.content_type, len(a.content), rules)))
+                        if (why := refusal(a.content_type, len(a.content), rules, language)))
     def joined(text: str) -> str:
         return "\n\n".join(part for part in (mail.subject, text, refused) if part)
     if len(joined(body)) > MAX_QUESTION_TEXT:
@@ -126,12 +130,19 @@ def question_text(mail: ParsedMail, language: str, rules: AttachmentRules) -> st
     return joined(body)[:MAX_QUESTION_TEXT]
 
 
-def refusal(content_type: str, size: int, rules: AttachmentRules) -> str | None:
+def refusal(content_type: str, size: int, rules: AttachmentRules, language: str = "en") -> str | None:
+    """Why an attachment is not kept, in `language` (the question's text is the customer's; staff pages
+    are English until the interface is translated); None when it is kept."""
+    words = REFUSALS[language]
     if content_type not in rules.types:
-        return f"type {content_type} not accepted"
+        return words["type"].format(type=content_type)
     if size > rules.max_bytes:
-        return f"{size:,} bytes, more than {rules.max_bytes:,}"
+        return words["size"].format(size=_number(size, language), most=_number(rules.max_bytes, language))
     return None
+
+
+def _number(n: int, language: str) -> str:
+    return f"{n:,}".replace(",", ".") if language == "nl" else f"{n:,}"
 
 
 def _takes_replies(question: Question, now: datetime, reopen_days: int) -> bool:

@@ -106,7 +106,7 @@ def test_an_attachment_over_the_size_limit_is_named_in_the_question(session):
     make_expert(session, "Erik Expert")
     question = take(session, (CORPUS / "07_attachment_pdf.eml").read_bytes(),
                     rules=AttachmentRules(max_bytes=10)).question
-    assert "Bijlage niet bewaard: bezwaar-woz.pdf (45 bytes, more than 10)" in question.text
+    assert "Bijlage niet bewaard: bezwaar-woz.pdf (45 bytes, meer dan 10)" in question.text
 
 
 def test_a_ten_megabyte_mail_is_taken_in_with_its_text_and_its_attachment_refused(session):
