@@ -17,10 +17,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from knowledge.language import detect_language
 from knowledge.search import SearchService
 from routing.events import record_event
 from routing.intake import take_in_and_route
-from routing.mail_parsing import ParsedMail, guess_language, parse_mail
+from routing.mail_parsing import ParsedMail, parse_mail
 from routing.models import MailAttachment, MailboxClaim, MailMessage, Question
 from routing.questions import (MAX_QUESTION_TEXT, Customer, NewQuestion, check_new_question,
                                follow_up_after_answer, record_customer_reply, reopen_possible_until)
@@ -77,7 +78,7 @@ def take_in_mail(session: Session, now: datetime, raw: bytes, *, search: SearchS
         log.info("mail %s seen before: nothing to do", mail.message_id)
         return MailOutcome("duplicate", mail.message_id)
     thread = thread_of(session, mail)
-    language = guess_language(mail.subject + "\n" + mail.text)
+    language = detect_language(mail.subject + "\n" + mail.text[:5000])  # Dutch unless the words say English
     if thread is not None and _takes_replies(thread, now, reopen_days):
         _attach_reply(session, now, thread, mail, language, rules, mailbox, reopen_days)
         return MailOutcome("reply", mail.message_id, thread)

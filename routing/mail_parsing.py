@@ -274,17 +274,3 @@ def trim_reply(text: str) -> str:
     own = "\n".join(lines).strip()
     return own if own else text.strip()
 
-
-_DUTCH = {"de", "het", "een", "ik", "mijn", "is", "niet", "en", "van", "dat", "op", "voor", "met", "graag",
-          "beste", "geachte", "wij", "u", "uw", "hoe", "wat", "waarom", "kan", "wordt", "heb", "geen", "gemeente"}
-_ENGLISH = {"the", "a", "an", "i", "my", "is", "not", "and", "of", "that", "on", "for", "with", "please",
-            "dear", "we", "you", "your", "how", "what", "why", "can", "be", "have", "no", "hello", "hi"}
-
-
-def guess_language(text: str) -> str:
-    """Dutch unless the words say English: the organisation's customers are Dutch first."""
-    words = re.findall(r"[a-zà-ÿ]+", (text or "").lower())[:400]
-    dutch = sum(w in _DUTCH for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return "en" if english > dutch else "nl"
-
