@@ -1,0 +1,34 @@
+"""gunicorn as shipped: `gunicorn 'app:create_app()'` from the project root reads this file.
+
+Each worker opens the search index and loads every configured model before it accepts a connection,
+so the first search after a restart is as fast as the hundredth (measured by bench/cold_start.py).
+Not in the master with `preload_app`: the index follows the change log in a thread, and threads (and
+the models' thread pools) do not survive a fork.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+bind = os.environ.get("VRAAGBAAK_BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("VRAAGBAAK_WORKERS", "2"))
+
+
+def post_worker_init(worker) -> None:
+    """Runs in the worker after it loaded the app and before it serves. Loading the models takes longer
+    than gunicorn's timeout on a busy machine, so a thread keeps the worker's heartbeat going meanwhile;
+    if the warm-up fails the worker exits and the master says why."""
+    from app.search import warm_up
+
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(1.0):
+            worker.notify()
+
+    threading.Thread(target=heartbeat, name="warm-up-heartbeat", daemon=True).start()
+    try:
+        warm_up(worker.wsgi)
+        worker.log.info("worker %s: search warm (index open, models loaded)", worker.pid)
+    finally:
+        done.set()
