@@ -53,7 +53,9 @@ def home():
     if not query:
         return render_template("selfservice/home.html", sections=public_articles_by_topic(db.session))
     # The public page searches as a customer would, whoever is signed in.
-    entry, hits = search_and_log(db.session, now(), search_service(), query, Searcher(channel="web"))
+    # Submitting the live-search box settles the search it was typing (`continues`), not a second row.
+    entry, hits = search_and_log(db.session, now(), search_service(), query, Searcher(channel="web"),
+                                 continues=request.args.get("continues", type=database_id))
     db.session.commit()
     return render_template("selfservice/results.html", query=query, hits=hits, search_id=entry.id)
 
