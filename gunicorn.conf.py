@@ -29,6 +29,11 @@ def post_worker_init(worker) -> None:
     threading.Thread(target=heartbeat, name="warm-up-heartbeat", daemon=True).start()
     try:
         warm_up(worker.wsgi)
+        # One request through the whole stack (its first-request hooks start the background jobs), so
+        # the first caller's request is not the first this worker handles; it must say ready.
+        answer = worker.wsgi.test_client().get("/api/v1/health")
+        if answer.status_code != 200:
+            raise RuntimeError(f"worker {worker.pid} not ready after warm-up: {answer.get_data(as_text=True)}")
         worker.log.info("worker %s: search warm (index open, models loaded)", worker.pid)
     finally:
         done.set()

@@ -4,7 +4,9 @@
 2. gunicorn as shipped (`gunicorn.conf.py` from the project root, `app:create_app()`) on a free port.
 3. Seconds from starting gunicorn until `/api/v1/health` answers 200 ("ok", not 503 "starting").
 4. Ten different searches over HTTP, one after another (none can use another's cached query vector):
-   the first and the tenth in ms, as the caller sees them.
+   the first and the tenth in ms, as the caller sees them. The first is sent the moment health says
+   ok; other workers may still be loading their models on the same cores (`all_workers_warm_seconds`
+   says when the last one was done, from gunicorn's log), which is the honest cold case.
 
 Goal: the first search after ready under 1 s (issue #12, "No cold start").
 
@@ -23,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -31,9 +34,10 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 
-# Dutch and English, as the demo's callers ask; all different so each embeds its own query.
+# Dutch and English, as the demo's callers ask; all different, and none the warm-up's own
+# (app.search.WARM_UP_QUERIES), so each embeds its query afresh.
 QUERIES = [
-    "paspoort aanvragen", "how do I renew my passport", "afval ophalen kliko", "parking permit",
+    "paspoort verlengen", "how do I renew my passport", "afval ophalen kliko", "parking permit",
     "verhuizing doorgeven", "rijbewijs verlopen", "bulky waste collection", "kwijtschelding belasting",
     "geboorteaangifte", "noise complaint neighbours",
 ]
@@ -55,6 +59,15 @@ def get(url: str, timeout: float = 60.0) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def warm_workers(server_log: str) -> int:
+    """How many workers said "search warm" (gunicorn.conf.py's post_worker_init) in the log."""
+    try:
+        with open(server_log) as f:
+            return sum("search warm" in line for line in f)
+    except OSError:
+        return 0
 
 
 def prepare_instance(folder: str, env: dict) -> None:
@@ -107,7 +120,17 @@ def main() -> None:
                 raise RuntimeError("not ready within 300 s")
             time.sleep(0.1)
         ready_seconds = time.perf_counter() - started
-        log(f"ready after {ready_seconds:.1f} s")
+        warm_at_ready = warm_workers(server_log)
+        log(f"ready after {ready_seconds:.1f} s, {warm_at_ready} worker(s) warm")
+        all_warm: list[float] = []
+
+        def watch_workers() -> None:
+            while warm_workers(server_log) < args.workers and time.perf_counter() - started < 300:
+                time.sleep(0.1)
+            all_warm.append(time.perf_counter() - started)
+
+        watcher = threading.Thread(target=watch_workers, daemon=True)
+        watcher.start()
 
         searches_ms = []
         for query in QUERIES:
@@ -118,9 +141,13 @@ def main() -> None:
             if status != 200:
                 raise RuntimeError(f"search {query!r}: HTTP {status}: {body[:200]!r}")
             log(f"{query!r}: {searches_ms[-1]} ms, {len(json.loads(body)['results'])} results")
+        watcher.join()
         print(json.dumps({
             "workers": args.workers,
             "seconds_to_ready": round(ready_seconds, 1),
+            "workers_warm_when_ready": warm_at_ready,
+            "all_workers_warm_seconds": round(all_warm[0], 1),
+            "loadavg_1m": os.getloadavg()[0],
             "health_answers_before_ready": {str(k): v for k, v in sorted(health_codes.items()) if k != 200},
             "first_search_ms": searches_ms[0],
             "tenth_search_ms": searches_ms[9],
