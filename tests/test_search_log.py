@@ -105,3 +105,11 @@ def test_warm_up_opens_the_index_before_any_request(app):
     assert not search_module.search_is_ready(app)
     search_module.warm_up(app)
     assert search_module.search_is_ready(app) and app.extensions.get("search") is not None
+
+
+def test_the_box_says_searching_in_the_visitors_language(app, client):
+    app.config["DEFAULT_LOCALE"] = "nl"
+    app.config["BABEL_DEFAULT_LOCALE"] = "nl"
+    assert 'data-searching="Zoeken…"' in client.get("/").get_data(as_text=True)
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'data-searching="Searching…"' in english
