@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, session as browser_session
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from app.extensions import db
-from app.web import start_on_first_request
+from app.web import database_id, start_on_first_request
 from knowledge.search import ArticleSource, E5Embedder, Embedder, SearchService, embedder_named
 from routing.documents import AnsweredQuestionSource
 
@@ -114,3 +114,15 @@ def search_service() -> SearchService:
                 service.follow(lambda: Session(engine))
             app.extensions["search"] = service
     return service
+
+
+def continued_search() -> int | None:
+    """The search this request refines (`?continues=`), if this browser made it: search ids are
+    sequential, and without the check one anonymous visitor could rewrite another's fresh search."""
+    requested = request.args.get("continues", type=database_id)
+    return requested if requested is not None and requested == browser_session.get("live_search") else None
+
+
+def remember_search(search_id: int) -> None:
+    """The browser's latest search, the only one its next keystroke may continue."""
+    browser_session["live_search"] = search_id

@@ -61,9 +61,9 @@ def search_and_log(session: Session, now: datetime, service: SearchService, quer
 
 
 def _typing_session(session: Session, now: datetime, searcher: Searcher, search_id: int | None) -> SearchLog | None:
-    """The row a refined search may overwrite: the same searcher's (role and account; an anonymous id
-    guessed from elsewhere is another customer's only if also within the pause), typed within
-    TYPING_PAUSE, and not yet the search a click or a question came from, which must stay as it was."""
+    """The row a refined search may overwrite: the same searcher's (role and account), typed within
+    TYPING_PAUSE, and not yet the search a click or a question came from, which must stay as it was.
+    That the id is this browser's own the web layer checks (anonymous customers share role and account)."""
     if not search_id:
         return None
     entry = session.get(SearchLog, search_id, with_for_update=True)

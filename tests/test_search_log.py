@@ -62,6 +62,15 @@ def test_another_searchers_row_or_one_from_before_a_pause_is_never_overwritten(c
         ("afval", "public"), ("afval ophalen", "agent"), ("afval ophalen kliko", "agent")]
 
 
+def test_another_browser_cannot_continue_a_search_it_did_not_make(app, client, session):
+    mine = type_in_box(client, "paspoort")
+    stranger = app.test_client()
+    theirs = stranger.get("/api/v1/search", query_string={"q": "rijbewijs", "continues": mine["search_id"]}).get_json()
+
+    assert theirs["search_id"] != mine["search_id"]
+    assert [row.query for row in logged(session)] == ["paspoort", "rijbewijs"]
+
+
 def test_submitting_the_box_settles_the_typed_search_instead_of_adding_one(client, session):
     make_article(session, "Bulky waste", "Book a bulky waste pick-up.")
     typed = type_in_box(client, "bul", "bulky")

@@ -9,8 +9,8 @@ from app.api.arguments import limit_arg
 from app.api.errors import error_response
 from app.auth.session import signed_in_with_token
 from app.extensions import csrf, db
-from app.search import search_is_ready, search_service
-from app.web import database_id, now, staff_role
+from app.search import continued_search, remember_search, search_is_ready, search_service
+from app.web import now, staff_role
 from knowledge.markdown import render_markdown
 from routing.models import CHANNELS
 from routing.searching import MAX_QUERY_CHARS, Searcher, search_and_log
@@ -59,8 +59,9 @@ def search():
                         user_id=current_user.id if current_user.is_authenticated else None)
     # Search-as-you-type passes its previous answer's search_id: one log row per search, not per keystroke.
     entry, hits = search_and_log(db.session, now(), search_service(), query, searcher, limit=limit,
-                                 continues=request.args.get("continues", type=database_id))
+                                 continues=continued_search())
     db.session.commit()
+    remember_search(entry.id)
     return jsonify({
         "results": [{
             "kind": hit.kind, "id": hit.id, "title": hit.title, "snippet": hit.snippet, "score": hit.score,
