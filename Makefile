@@ -55,7 +55,7 @@ demo: migrate
 run: demo
 	@$(BIN)/flask demo sign-ins
 	@echo "Serving on http://127.0.0.1:5000 once the models are loaded"
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 'app:create_app()'
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 'app:create_app()'
 
 # Browser tests drive Debian's Chromium (Playwright cannot download browsers here). Installing it needs
 # root; without it the browser tests are skipped locally, but never in CI (CI=true makes them fail).
