@@ -12,6 +12,9 @@ import threading
 
 bind = os.environ.get("VRAAGBAAK_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("VRAAGBAAK_WORKERS", "2"))
+# gunicorn 27's control socket lives at one path per user (~/.gunicorn/gunicorn.ctl): two servers on one
+# machine (a bench beside `make run`) would take it from each other. Nothing here uses it.
+control_socket_disable = True
 
 
 def post_worker_init(worker) -> None:
