@@ -1,6 +1,6 @@
 import time
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -9,7 +9,7 @@ from app.api.arguments import limit_arg
 from app.api.errors import error_response
 from app.auth.session import signed_in_with_token
 from app.extensions import csrf, db
-from app.search import search_service
+from app.search import continued_search, remember_search, search_is_ready, search_service
 from app.web import now, staff_role
 from knowledge.markdown import render_markdown
 from routing.models import CHANNELS
@@ -35,8 +35,11 @@ MAX_LIMIT = 50
 
 @bp.route("/health")
 def health():
-    """For load balancers: the app answers and the database is reachable."""
+    """For load balancers: the app answers, the database is reachable and search is warm. 503
+    "starting" while the index opens and the models load, so no caller is sent here before then."""
     db.session.execute(text("SELECT 1"))
+    if not search_is_ready(current_app):
+        return jsonify({"status": "starting"}), 503
     return jsonify({"status": "ok"})
 
 
@@ -54,8 +57,11 @@ def search():
         return error_response(400, "bad_channel", f"channel must be one of {', '.join(CHANNELS)}.")
     searcher = Searcher(role=staff_role(request.args.get("as")), channel=channel,
                         user_id=current_user.id if current_user.is_authenticated else None)
-    entry, hits = search_and_log(db.session, now(), search_service(), query, searcher, limit=limit)
+    # Search-as-you-type passes its previous answer's search_id: one log row per search, not per keystroke.
+    entry, hits = search_and_log(db.session, now(), search_service(), query, searcher, limit=limit,
+                                 continues=continued_search())
     db.session.commit()
+    remember_search(entry.id)
     return jsonify({
         "results": [{
             "kind": hit.kind, "id": hit.id, "title": hit.title, "snippet": hit.snippet, "score": hit.score,

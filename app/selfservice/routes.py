@@ -3,7 +3,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from app.actions import commit_action
 from app.extensions import db
 from app.i18n import LANGUAGES, SESSION_KEY
-from app.search import search_service
+from app.search import continued_search, remember_search, search_service
 from app.selfservice import bp
 from app.selfservice.words import customer_words
 from app.questions_form import QuestionForm
@@ -53,8 +53,11 @@ def home():
     if not query:
         return render_template("selfservice/home.html", sections=public_articles_by_topic(db.session))
     # The public page searches as a customer would, whoever is signed in.
-    entry, hits = search_and_log(db.session, now(), search_service(), query, Searcher(channel="web"))
+    # Submitting the live-search box settles the search it was typing (`continues`), not a second row.
+    entry, hits = search_and_log(db.session, now(), search_service(), query, Searcher(channel="web"),
+                                 continues=continued_search())
     db.session.commit()
+    remember_search(entry.id)
     return render_template("selfservice/results.html", query=query, hits=hits, search_id=entry.id)
 
 
