@@ -23,6 +23,7 @@ from knowledge.search import without_control_characters
 from knowledge.catalogue import topic_with_slug
 from knowledge.markdown import render_markdown
 from knowledge.language import detect_language
+from knowledge.messages import Message
 from knowledge.models import LANGUAGES, Article, Topic
 from routing.customers import email_key, phone_key
 from routing.errors import InvalidQuestion, WrongState
@@ -32,9 +33,9 @@ from routing.notifications import notify, notify_user
 from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
 
 MAX_QUESTION_TEXT = 10_000
-TEXT_TOO_LONG = f"A question has at most {MAX_QUESTION_TEXT:,} characters."
-NOTE_TOO_LONG = f"An internal note has at most {MAX_QUESTION_TEXT:,} characters."
-REPLY_TOO_LONG = f"A reply has at most {MAX_QUESTION_TEXT:,} characters."
+TEXT_TOO_LONG = Message("A question has at most %(most)s characters.", most=MAX_QUESTION_TEXT)
+NOTE_TOO_LONG = Message("An internal note has at most %(most)s characters.", most=MAX_QUESTION_TEXT)
+REPLY_TOO_LONG = Message("A reply has at most %(most)s characters.", most=MAX_QUESTION_TEXT)
 # What staff write along the way, measured and refused when too long (never cut).
 MAX_ANSWER, MAX_REASON, MAX_MESSAGE, MAX_COMMENT = 100_000, 1000, 5000, 1000
 # The contact details as a question stores them (the sizes of its columns).
@@ -82,7 +83,7 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
     problems: dict[str, str] = {}
     text = without_control_characters(new.text or "").strip()
     if not text:
-        problems["text"] = "Please describe the question."
+        problems["text"] = Message("Please describe the question.")
     elif len(text) > MAX_QUESTION_TEXT:
         problems["text"] = TEXT_TOO_LONG
     note = without_control_characters(new.internal_note or "").strip()
@@ -96,14 +97,14 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
     try:
         topic = topic_by_slug(session, new.topic_slug)
     except InvalidQuestion as error:
-        problems["topic"] = str(error)
+        problems["topic"] = error.args[0]
     name, email, phone = new.customer.name, new.customer.email, new.customer.phone
     if name and len(name) > MAX_CUSTOMER_NAME:
-        problems["customer.name"] = f"A name has at most {MAX_CUSTOMER_NAME} characters."
+        problems["customer.name"] = Message("A name has at most %(most)s characters.", most=MAX_CUSTOMER_NAME)
     if email and (len(email) > MAX_CUSTOMER_EMAIL or "@" not in email):
-        problems["customer.email"] = "customer.email is not an e-mail address."
+        problems["customer.email"] = Message("customer.email is not an e-mail address.")
     if phone and len(phone) > MAX_CUSTOMER_PHONE:
-        problems["customer.phone"] = f"A phone number has at most {MAX_CUSTOMER_PHONE} characters."
+        problems["customer.phone"] = Message("A phone number has at most %(most)s characters.", most=MAX_CUSTOMER_PHONE)
     if problems:
         field, message = next(iter(problems.items()))
         raise InvalidQuestion(message, field=field, problems=problems)
@@ -119,7 +120,7 @@ def topic_by_slug(session: Session, slug: str | None) -> Topic | None:
         return None
     topic = topic_with_slug(session, slug)
     if topic is None:
-        raise InvalidQuestion(f"Unknown topic {slug!r}.", field="topic")
+        raise InvalidQuestion(Message("Unknown topic %(slug)s.", slug=repr(slug)), field="topic")
     return topic
 
 
@@ -297,9 +298,9 @@ def follow_up_after_answer(session: Session, now: datetime, question: Question, 
     _require(question, ("answered", "closed"))
     _check_reply(message)
     if question.answered_at is None or now - question.answered_at > timedelta(days=reopen_days):
-        raise WrongState(f"The answer is more than {reopen_days} days old: please ask a new question.")
+        raise WrongState(Message("The answer is more than %(days)s days old: please ask a new question.", days=reopen_days))
     if any(e.kind == "reopened" and e.at >= question.answered_at for e in question.events):
-        raise WrongState("You already replied to this answer: please ask a new question.")
+        raise WrongState(Message("You already replied to this answer: please ask a new question."))
     promise = (question.due_at - question.created_at) if question.due_at else None
     record_event(session, now, "customer_replied", question=question, message=message.strip(), after_answer=True)
     _reopen_for_answerer(session, now, question, reason="the customer replied to the answer")
@@ -330,7 +331,7 @@ def _at_most(text: str, limit: int, what: str) -> None:
 def _check_reply(message: str) -> None:
     text = (message or "").strip()
     if not text:
-        raise InvalidQuestion("The reply is empty.")
+        raise InvalidQuestion(Message("The reply is empty."))
     if len(text) > MAX_QUESTION_TEXT:
         raise InvalidQuestion(REPLY_TOO_LONG)
 

@@ -10,6 +10,9 @@
     const status = document.getElementById(form.dataset.status);
     const endpoint = form.dataset.endpoint;
     const role = form.dataset.as || "";
+    // The words come from the page (data-texts), in its language: _live_search.html.
+    const texts = JSON.parse(form.dataset.texts || "{}");
+    const say = (key, values) => (texts[key] || key).replace(/\{(\w+)\}/g, (all, name) => (name in (values || {}) ? values[name] : all));
     let timer = null;
     let sequence = 0;
     let controller = null;
@@ -39,7 +42,7 @@
       }
       const button = document.createElement("button");
       button.type = "submit";
-      button.textContent = "Answered with this";
+      button.textContent = say("answered_with");
       post.append(button);
       return post;
     }
@@ -57,7 +60,7 @@
         link.textContent = hit.title;           // titles are text, never markup
         const kind = document.createElement("span");
         kind.className = "kind";
-        kind.textContent = hit.kind === "question" ? "Previously answered" : "Article";
+        kind.textContent = say(hit.kind === "question" ? "previously_answered" : "article");
         const snippet = document.createElement("p");
         snippet.className = "snippet";
         snippet.innerHTML = hit.snippet;         // escaped by the server; only <mark> is markup
@@ -66,7 +69,7 @@
         if (hit.review_overdue) {
           const flag = document.createElement("span");
           flag.className = "flag";
-          flag.textContent = "past review date";
+          flag.textContent = say("overdue");
           li.append(flag);
         }
         // A press anywhere on the hit opens it, except on its own link, form or button.
@@ -76,8 +79,8 @@
         list.append(li);
       });
       status.textContent = payload.results.length
-        ? payload.results.length + " result" + (payload.results.length === 1 ? "" : "s") + " in " + Math.round(payload.took_ms) + " ms"
-        : "Nothing found for “" + query + "”.";
+        ? say(payload.results.length === 1 ? "result" : "results", { num: payload.results.length, ms: Math.round(payload.took_ms) })
+        : say("nothing", { query: query });
       const takeIn = document.getElementById("take-in");
       if (takeIn) takeIn.href = takeIn.dataset.base + "?" + new URLSearchParams({ q: query });
     }
@@ -94,10 +97,10 @@
         });
         const payload = await response.json();
         if (mine !== sequence) return;           // a newer query is under way: drop this answer
-        if (!response.ok) { status.textContent = payload.message || "Search failed."; return; }
+        if (!response.ok) { status.textContent = payload.message || say("failed"); return; }
         render(payload, query);
       } catch (error) {
-        if (error.name !== "AbortError" && mine === sequence) status.textContent = "Search is unavailable right now.";
+        if (error.name !== "AbortError" && mine === sequence) status.textContent = say("unavailable");
       }
     }
 
