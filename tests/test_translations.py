@@ -7,7 +7,8 @@ Three checks, each reporting every file:line it finds, one test per file (so `-k
   alt, a button's value), and string constants a template prints (`'Yes'` as a macro default, `x or 'customer'`)
   are inside `_()`/`ngettext()`; mail templates (.txt) have no text outside gettext at all;
 - Python (app/**.py): the literals handed to flash(), to error_response()/refuse()'s message, to abort()'s
-  description, to WTForms labels, choices and validator `message=`, to ValidationError, placeholder/title
+  description, to WTForms labels, choices and validator `message=`, to ValidationError and a field's
+  errors.append(), placeholder/title
   render_kw values, and the sentences in UPPER_CASE module constants (tables of messages), go through
   `_`/`_l`/`N_`;
 - scripts (app/static/js): no sentence in a JavaScript string; the page hands its texts to the script.
@@ -308,6 +309,9 @@ def untranslated_in_python(path: Path) -> list[str]:
                     for key, value in zip(kw.value.keys, kw.value.values):
                         if isinstance(key, ast.Constant) and key.value in READ_ATTRIBUTES:
                             found += _literal_texts(value)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+                and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "errors" and node.args):
+            found += _literal_texts(node.args[0])  # form.field.errors.append("…")
         if isinstance(node, ast.Call) and _called(node) == "jsonify":
             for arg in node.args:
                 if isinstance(arg, ast.Dict):
