@@ -50,12 +50,21 @@ def page_text(page) -> str:
 
 def english_on(page) -> list[str]:
     """The English interface texts on a page that should be Dutch."""
-    return _left_over(page_text(page), english=True)
+    return english_in(page_text(page))
 
 
 def dutch_on(page) -> list[str]:
     """The Dutch interface texts on a page that should be English."""
-    return _left_over(page_text(page), english=False)
+    return dutch_in(page_text(page))
+
+
+def english_in(text: str) -> list[str]:
+    """The English interface texts in a text that should be Dutch (a page's, a mail's)."""
+    return _left_over(text, english=True)
+
+
+def dutch_in(text: str) -> list[str]:
+    return _left_over(text, english=False)
 
 
 def _left_over(text: str, *, english: bool) -> list[str]:
