@@ -60,8 +60,8 @@ def init_app(app: Flask) -> None:
         else:
             values = [value for values in request.form.listvalues() for value in values]
         if any("\x00" in value or _SURROGATE.search(value) for value in values):
-            return _respond(400, "bad_characters",
-                            _("The request contains a NUL character or a broken Unicode escape; remove it and try again."))
+            return _respond(400, "bad_characters", _("The request contains a NUL character or a broken Unicode "
+                                                     "escape; remove it and try again."))
         return None
 
     @app.errorhandler(CSRFError)

@@ -72,7 +72,8 @@ def translated(value) -> str:
 
 
 def sentence(value) -> str:
-    """`translated`, its first letter a capital: for a domain text that starts with a parameter ("our specialists …")."""
+    """`translated`, its first letter a capital: for a domain text that starts with a parameter
+    ("our specialists …")."""
     text = translated(value)
     return text[:1].upper() + text[1:]
 

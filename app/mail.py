@@ -3,10 +3,11 @@ MAIL_PASSWORD, MAIL_USE_TLS). Without MAIL_SERVER nothing is sent and the outbox
 
 Every mail to a customer is part of its question's thread: a Message-ID of its own (the same on a retry),
 In-Reply-To/References naming the thread so far, and once sent it is recorded (routing.mail_intake), so a
-reply to it finds its question. A customer is written to in their question's language (else the organisation's
-DEFAULT_LOCALE), whichever channel they used, staff in their own locale: one set of templates through gettext; a question that came in by e-mail is answered under its own
-subject with the reference, "Re: … [VB-2026-000123]"; the answer goes as plain text plus HTML rendered
-from the same sanitised Markdown.
+reply to it finds its question. One set of templates, through gettext, said in the reader's language: a
+customer reads their question's language (else the organisation's DEFAULT_LOCALE), whichever channel they
+used; staff read their own locale. A question that came in by e-mail is answered under its own subject with
+the reference, "Re: … [VB-2026-000123]"; the answer goes as plain text plus HTML rendered from the same
+sanitised Markdown.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Texts the domain makes for people, kept translatable without the domain knowing about Flask.
 
-A `Message` is an English msgid with named parameters (`Message("routed to %(name)s", name=...)`), and a str
-holding its English text; the web layer's `translated` filter looks it up in the reader's catalog and fills the parameters in. `N_`
-marks a plain msgid so that `pybabel extract` (keywords `N_` and `Message`) finds it in the domain too.
+A `Message` is an English msgid with named parameters (`Message("routed to %(name)s", name=...)`), and a
+str holding its English text; the web layer's `translated` filter looks it up in the reader's catalog and
+fills the parameters in. `N_` marks a plain msgid so that `pybabel extract` (keywords `N_` and `Message`) finds it in the domain too.
 """
 from __future__ import annotations
 

@@ -298,7 +298,8 @@ def follow_up_after_answer(session: Session, now: datetime, question: Question, 
     _require(question, ("answered", "closed"))
     _check_reply(message)
     if question.answered_at is None or now - question.answered_at > timedelta(days=reopen_days):
-        raise WrongState(Message("The answer is more than %(days)s days old: please ask a new question.", days=reopen_days))
+        raise WrongState(Message("The answer is more than %(days)s days old: please ask a new question.",
+                                 days=reopen_days))
     if any(e.kind == "reopened" and e.at >= question.answered_at for e in question.events):
         raise WrongState(Message("You already replied to this answer: please ask a new question."))
     promise = (question.due_at - question.created_at) if question.due_at else None

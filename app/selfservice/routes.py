@@ -127,7 +127,8 @@ def track(reference: str):
         return render_template("selfservice/track.html", question=question, token=token,
                                status=status_in_words(question), who=who_has_it(question),
                                timeline=customer_timeline(question), asked=pending_info_request(question),
-                               follow_up_until=reopen_possible_until(question, now(), current_app.config["REOPEN_DAYS"]))
+                               follow_up_until=reopen_possible_until(question, now(),
+                                                                     current_app.config["REOPEN_DAYS"]))
 
 
 def _page_language(question) -> str:
