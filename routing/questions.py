@@ -23,7 +23,7 @@ from knowledge.search import without_control_characters
 from knowledge.catalogue import topic_with_slug
 from knowledge.markdown import render_markdown
 from knowledge.language import detect_language
-from knowledge.messages import Message
+from knowledge.messages import N_, Message
 from knowledge.models import LANGUAGES, Article, Topic
 from routing.customers import email_key, phone_key
 from routing.errors import InvalidQuestion, WrongState
@@ -226,7 +226,7 @@ def answer_question(session: Session, now: datetime, question: Question, *, expe
     _require(question, ("routed", "accepted", "reopened"))
     if not (body or "").strip():
         raise InvalidQuestion("An answer cannot be empty.")
-    _at_most(body, MAX_ANSWER, "An answer")
+    _at_most(body, MAX_ANSWER, N_("An answer"))
     question.status = "answered"
     question.answer = body
     question.answer_html = render_markdown(body)
@@ -250,7 +250,7 @@ def forward_question(session: Session, now: datetime, question: Question, *, fro
         raise WrongState("Only the current owner can forward this question.")
     if not (reason or "").strip():
         raise InvalidQuestion("Say why you forward it, so your colleague does not have to ask.")
-    _at_most(reason.strip(), MAX_REASON, "A reason")
+    _at_most(reason.strip(), MAX_REASON, N_("A reason"))
     question.owner_id = to_id
     question.status = "routed"
     question.routed_at = now
@@ -268,7 +268,7 @@ def request_customer_info(session: Session, now: datetime, question: Question, *
     _require(question, ("routed", "accepted", "reopened"))
     if not (message or "").strip():
         raise InvalidQuestion("Write what you need from the customer.")
-    _at_most(message.strip(), MAX_MESSAGE, "A question to the customer")
+    _at_most(message.strip(), MAX_MESSAGE, N_("A question to the customer"))
     question.status = "waiting_for_customer"
     question.updated_at = now
     record_event(session, now, "info_requested", question=question, actor_id=expert_id, message=message.strip())
@@ -326,7 +326,8 @@ def reopen_possible_until(question: Question, now: datetime, reopen_days: int) -
 
 def _at_most(text: str, limit: int, what: str) -> None:
     if len(text or "") > limit:
-        raise InvalidQuestion(f"{what} has at most {limit:,} characters; nothing was saved.")
+        raise InvalidQuestion(Message("%(what)s has at most %(most)s characters; nothing was saved.",
+                                      what=Message(what), most=limit))
 
 
 def _check_reply(message: str) -> None:
@@ -350,7 +351,7 @@ def close_question(session: Session, now: datetime, question: Question, *, actor
 def rate_answer(session: Session, now: datetime, question: Question, *, helpful: bool, comment: str = "") -> Question:
     """The customer says whether the answer helped; a 'no' reopens the question for its expert."""
     _require(question, ("answered", "closed", "answered_from_kb"))
-    _at_most((comment or "").strip(), MAX_COMMENT, "A comment")
+    _at_most((comment or "").strip(), MAX_COMMENT, N_("A comment"))
     record_event(session, now, "customer_rated", question=question, helpful=helpful, comment=(comment or "").strip())
     if not helpful and question.status in ("answered", "closed"):
         _reopen_for_answerer(session, now, question, reason="the customer says the answer did not help")
@@ -370,5 +371,6 @@ def _reopen_for_answerer(session: Session, now: datetime, question: Question, *,
 
 def _require(question: Question, statuses: tuple[str, ...]) -> None:
     if question.status not in statuses:
-        raise WrongState(f"Question {question.reference} is {question.status.replace('_', ' ')}; "
-                         f"this step needs it {' or '.join(s.replace('_', ' ') for s in statuses)}.")
+        raise WrongState(Message("Question %(reference)s is %(status)s; this step needs it %(statuses)s.",
+                                 reference=question.reference, status=question.status.replace("_", " "),
+                                 statuses=" or ".join(s.replace("_", " ") for s in statuses)))
