@@ -1,6 +1,7 @@
 import time
 
 from flask import current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -48,13 +49,13 @@ def search():
     started = time.perf_counter()
     query = request.args.get("q", "")
     if not query.strip():
-        return error_response(400, "missing_query", "Give the words to search for in ?q=.")
+        return error_response(400, "missing_query", _("Give the words to search for in ?q=."))
     if len(query) > MAX_QUERY_CHARS:
-        return error_response(400, "query_too_long", f"A search has at most {MAX_QUERY_CHARS} characters.")
+        return error_response(400, "query_too_long", _("A search has at most %(most)s characters.", most=MAX_QUERY_CHARS))
     limit = limit_arg(default=10, most=MAX_LIMIT)
     channel = request.args.get("channel") or None
     if channel is not None and channel not in CHANNELS:
-        return error_response(400, "bad_channel", f"channel must be one of {', '.join(CHANNELS)}.")
+        return error_response(400, "bad_channel", _("channel must be one of %(channels)s.", channels=", ".join(CHANNELS)))
     searcher = Searcher(role=staff_role(request.args.get("as")), channel=channel,
                         user_id=current_user.id if current_user.is_authenticated else None)
     # Search-as-you-type passes its previous answer's search_id: one log row per search, not per keystroke.
@@ -82,5 +83,5 @@ def result_url(kind: str, item_id: int, search_id: int) -> str:
 def preview():
     """Live preview while staff type an article or an answer: the same rendering and sanitising as on save."""
     if not (current_user.is_authenticated and current_user.roles):
-        return error_response(401, "unauthorized", "Staff only.")
+        return error_response(401, "unauthorized", _("Staff only."))
     return jsonify({"html": render_markdown(request.form.get("body", "")[:100_000])})

@@ -13,6 +13,9 @@
     const status = document.getElementById(form.dataset.status);
     const endpoint = form.dataset.endpoint;
     const role = form.dataset.as || "";
+    // The words come from the page (data-texts), in its language: _live_search.html.
+    const texts = JSON.parse(form.dataset.texts || "{}");
+    const say = (key, values) => (texts[key] || key).replace(/\{(\w+)\}/g, (all, name) => (name in (values || {}) ? values[name] : all));
     let timer = null;
     let sequence = 0;
     let inFlight = false;
@@ -24,7 +27,7 @@
     function searching(busy) {
       form.classList.toggle("searching", busy);
       list.setAttribute("aria-busy", busy ? "true" : "false");
-      if (busy) status.textContent = form.dataset.searching || "Searching…";
+      if (busy) status.textContent = form.dataset.searching || "";
     }
 
     function newSession() {
@@ -56,7 +59,7 @@
       }
       const button = document.createElement("button");
       button.type = "submit";
-      button.textContent = "Answered with this";
+      button.textContent = say("answered_with");
       post.append(button);
       return post;
     }
@@ -74,7 +77,7 @@
         link.textContent = hit.title;           // titles are text, never markup
         const kind = document.createElement("span");
         kind.className = "kind";
-        kind.textContent = hit.kind === "question" ? "Previously answered" : "Article";
+        kind.textContent = say(hit.kind === "question" ? "previously_answered" : "article");
         const snippet = document.createElement("p");
         snippet.className = "snippet";
         snippet.innerHTML = hit.snippet;         // escaped by the server; only <mark> is markup
@@ -83,7 +86,7 @@
         if (hit.review_overdue) {
           const flag = document.createElement("span");
           flag.className = "flag";
-          flag.textContent = "past review date";
+          flag.textContent = say("overdue");
           li.append(flag);
         }
         // A press anywhere on the hit opens it, except on its own link, form or button.
@@ -93,8 +96,8 @@
         list.append(li);
       });
       status.textContent = payload.results.length
-        ? payload.results.length + " result" + (payload.results.length === 1 ? "" : "s") + " in " + Math.round(payload.took_ms) + " ms"
-        : "Nothing found for “" + query + "”.";
+        ? say(payload.results.length === 1 ? "result" : "results", { num: payload.results.length, ms: Math.round(payload.took_ms) })
+        : say("nothing", { query: query });
       const takeIn = document.getElementById("take-in");
       if (takeIn) takeIn.href = takeIn.dataset.base + "?" + new URLSearchParams({ q: query });
     }
@@ -122,12 +125,12 @@
         }
         if (pending !== null) return;            // newer words are waiting: show their answer instead
         searching(false);
-        if (!response.ok) { status.textContent = payload.message || "Search failed."; return; }
+        if (!response.ok) { status.textContent = payload.message || say("failed"); return; }
         render(payload, query);
       } catch (error) {
         if (mine === sequence && pending === null) {
           searching(false);
-          status.textContent = "Search is unavailable right now.";
+          status.textContent = say("unavailable");
         }
       } finally {
         inFlight = false;
