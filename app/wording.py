@@ -37,7 +37,7 @@ def local_date(day: date | None, pattern: str = "d MMM yyyy") -> str:
 
 def init_app(app: Flask) -> None:
     # numbers people read, in their language's notation ("0,82" in Dutch)
-    app.jinja_env.globals.update(format_decimal=format_decimal, format_percent=format_percent)
+    app.jinja_env.globals.update(format_decimal=format_decimal, format_percent=format_percent, format_date=format_date)
     app.add_template_filter(local_date)
     for name, table in TABLES.items():
         app.add_template_filter(lambda code, table=table: name_of(table, code), name)
