@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
@@ -6,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.i18n import LANGUAGE_NAMES
 from knowledge.models import ROLES
 from knowledge.wording import ROLE_NAMES
 from routing.models import PRESENCES, WEEKDAYS
@@ -22,6 +24,9 @@ class PersonForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     roles = RolesField(_l("Roles"), choices=[SelectChoice(r, _l(ROLE_NAMES[r])) for r in ROLES])
     active = BooleanField(_l("May sign in"), default=True)
+    # the language this person reads the interface in, each named in itself
+    locale = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+                         default=lambda: current_app.config["DEFAULT_LOCALE"])
 
 
 class NewPersonForm(PersonForm):

@@ -47,7 +47,7 @@ def new_user():
 def _add_person(form: NewPersonForm) -> User:
     password_hash = hash_password(form.password.data) if form.password.data else None
     user = create_user(db.session, now(), email=form.email.data, name=form.name.data, roles=form.roles.data,
-                       password_hash=password_hash)
+                       password_hash=password_hash, locale=form.locale.data)
     user.active = form.active.data
     return user
 
@@ -60,7 +60,8 @@ def edit_user(user_id: int):
     form = PersonForm(obj=person)
     if form.validate_on_submit():
         _saved, refusal = commit_action(lambda: update_person(db.session, person, name=form.name.data,
-                                                         roles=form.roles.data, active=form.active.data),
+                                                              roles=form.roles.data, active=form.active.data,
+                                                              locale=form.locale.data),
                                    {InvalidPerson: None})
         if refusal is None:
             flash(_("Saved %(name)s.", name=person.name), "success")
