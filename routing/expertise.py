@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_
 from knowledge.models import Topic
 from knowledge.people import active_experts
 from routing.errors import RoutingError
@@ -54,7 +55,7 @@ class InvalidExpertise(RoutingError):
 
 def declare_expertise(session: Session, user_id: int, topic_id: int, level: int) -> DeclaredExpertise:
     if level not in (1, 2, 3):
-        raise InvalidExpertise("A level is 1 (basic), 2 (good) or 3 (specialist).")
+        raise InvalidExpertise(N_("A level is 1 (basic), 2 (good) or 3 (specialist)."))
     row = session.get(DeclaredExpertise, (user_id, topic_id)) or DeclaredExpertise(user_id=user_id,
                                                                                     topic_id=topic_id)
     row.level = level
