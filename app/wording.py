@@ -5,20 +5,19 @@ the table does not know is shown with spaces for underscores, as before the inte
 """
 from __future__ import annotations
 
-from flask import Flask
 from datetime import date
 
+from flask import Flask
 from flask_babel import format_date, format_decimal, format_percent, gettext
 
-from knowledge.wording import ARTICLE_STATUS_NAMES, AUDIENCE_NAMES, LANGUAGE_NAMES, REVISION_STATE_NAMES, ROLE_NAMES
+from knowledge.wording import ARTICLE_STATUS_NAMES, AUDIENCE_NAMES, REVISION_STATE_NAMES, ROLE_NAMES
 from routing.wording import (CHANNEL_NAMES, EVENT_KIND_NAMES, PRESENCE_NAMES, PRIORITY_NAMES,
                              QUESTION_STATUS_NAMES)
 
 TABLES = {
     "question_status": QUESTION_STATUS_NAMES, "event_kind": EVENT_KIND_NAMES, "channel": CHANNEL_NAMES,
     "priority": PRIORITY_NAMES, "presence": PRESENCE_NAMES, "article_status": ARTICLE_STATUS_NAMES,
-    "audience": AUDIENCE_NAMES, "role": ROLE_NAMES, "language_name": LANGUAGE_NAMES,
-    "revision_state": REVISION_STATE_NAMES,
+    "audience": AUDIENCE_NAMES, "role": ROLE_NAMES, "revision_state": REVISION_STATE_NAMES,
 }
 
 

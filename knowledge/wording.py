@@ -11,6 +11,5 @@ ARTICLE_STATUS_NAMES = {"draft": N_("draft"), "in_review": N_("in review"), "pub
                         "archived": N_("archived")}
 AUDIENCE_NAMES = {"public": N_("public"), "internal": N_("internal")}
 ROLE_NAMES = {"agent": N_("agent"), "expert": N_("expert"), "editor": N_("editor"), "admin": N_("admin")}
-LANGUAGE_NAMES = {"nl": N_("Dutch"), "en": N_("English")}
 REVISION_STATE_NAMES = {"applied": N_("applied"), "pending": N_("pending"), "accepted": N_("accepted"),
                         "rejected": N_("rejected")}

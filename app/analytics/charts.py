@@ -44,7 +44,7 @@ def duration(seconds: float | None) -> str:
 
 
 def percent(share: float | None) -> str:
-    return "—" if share is None else format_percent(round(share, 2))
+    return "—" if share is None else format_percent(share)
 
 
 def _number(value: float) -> str:
