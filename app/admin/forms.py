@@ -70,9 +70,11 @@ class AbsenceForm(FlaskForm):
 class PolicyForm(FlaskForm):
     """Every number starts at the built-in promise; one left empty takes that default instead of failing."""
     topic = SelectField(_l("Topic"), choices=[])
-    accept_within_minutes = IntegerField(_l("Accept within (minutes)"), default=DEFAULT_PROMISE["accept_within_minutes"],
+    accept_within_minutes = IntegerField(_l("Accept within (minutes)"),
+                                         default=DEFAULT_PROMISE["accept_within_minutes"],
                                          validators=[Optional(), NumberRange(1, 10_000)])
-    answer_within_hours = IntegerField(_l("Answer within (business hours)"), default=DEFAULT_PROMISE["answer_within_hours"],
+    answer_within_hours = IntegerField(_l("Answer within (business hours)"),
+                                       default=DEFAULT_PROMISE["answer_within_hours"],
                                        validators=[Optional(), NumberRange(1, 2_000)])
     escalate_before_minutes = IntegerField(_l("Alarm before due (minutes)"),
                                            default=DEFAULT_PROMISE["escalate_before_minutes"],

@@ -122,7 +122,8 @@ def timeline(reference: str):
         abort(404, _("There is no question %(reference)s.", reference=reference))
     steps = question_timeline(db.session, question)
     return render_template("analytics/timeline.html", question=question, timeline=steps,
-                           route=route_diagram(steps.route, title=_("Route of %(reference)s", reference=question.reference)))
+                           route=route_diagram(steps.route,
+                                               title=_("Route of %(reference)s", reference=question.reference)))
 
 
 # --- CSV -------------------------------------------------------------------------------------------------

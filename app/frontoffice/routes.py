@@ -32,7 +32,8 @@ def caller():
     try:
         found = questions_of_caller(db.session, contact)
     except RoutingError as error:
-        return render_template("frontoffice/caller.html", contact=contact, questions=[], error=translated(error.args[0] if error.args else error)), 400
+        said = translated(error.args[0] if error.args else error)
+        return render_template("frontoffice/caller.html", contact=contact, questions=[], error=said), 400
     return render_template("frontoffice/caller.html", contact=contact, questions=found, error=None)
 
 
@@ -81,7 +82,8 @@ def reassign(reference: str):
         db.session.commit()
     except (RoutingError, StaleDataError) as error:
         db.session.rollback()
-        flash(translated(error.args[0]) if isinstance(error, RoutingError) else _("Someone changed this question just now; try again."),
+        flash(translated(error.args[0]) if isinstance(error, RoutingError)
+              else _("Someone changed this question just now; try again."),
               "danger")
         return redirect(url_for("frontoffice.question", reference=reference), 303)
     flash(_("%(reference)s is now with %(name)s.", reference=found.reference, name=found.owner.name), "success")

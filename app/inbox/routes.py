@@ -35,7 +35,8 @@ DONE = {"accept": _l("Accepted: it is yours now."), "answer": _l("Answer sent.")
         "ask": _l("Question to the customer sent; the clock is paused until they reply.")}
 LEAVES_THE_INBOX = ("answer", "forward")  # after these the question is no longer this expert's to work on
 REFUSALS = {RoutingError: None,
-            StaleDataError: _l("Someone else acted on this question at the same moment; here is what it looks like now.")}
+            StaleDataError: _l("Someone else acted on this question at the same moment; here is what it looks like "
+                                "now.")}
 
 
 @bp.route("/")

@@ -109,7 +109,8 @@ def _charts(figures: Flow) -> dict:
     return {
         "handoffs": Histogram(N_("Handoffs per routed question"), figures.handoffs, x_label=N_("handoffs")),
         "waits": Bars(N_("Where questions wait: mean time between steps"),
-                      [(Message("%(after)s → %(before)s", after=_step(w.after), before=_step(w.before)), w.mean) for w in figures.waits[:10]], SECONDS),
+                      [(Message("%(after)s → %(before)s", after=_step(w.after), before=_step(w.before)), w.mean)
+                       for w in figures.waits[:10]], SECONDS),
         "routes": [Route(Message("%(count)s questions", count=r.questions), r.owners) for r in figures.routes],
     }
 

@@ -119,7 +119,8 @@ def self_service(session: Session, filters: Filters, *, limit: int = 20) -> Self
 
 def _charts(figures: SelfService) -> dict:
     return {
-        "fcr": Bars(N_("First-contact resolution per channel"), [(Message(CHANNEL_NAMES.get(c.channel, c.channel)), c.share) for c in figures.channels], SHARE),
+        "fcr": Bars(N_("First-contact resolution per channel"),
+                    [(Message(CHANNEL_NAMES.get(c.channel, c.channel)), c.share) for c in figures.channels], SHARE),
         "gaps": Bars(N_("Most frequent searches without results"),
                      [(g.query, g.searches) for g in figures.zero_result_queries[:10]]),
         "uncovered": Bars(N_("Routed questions on topics without a published article"),
