@@ -39,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app import auth, background, errors, i18n, ratelimit, search, web
     i18n.init_app(app)
+    from app import wording
+    wording.init_app(app)
     search.init_app(app)
     ratelimit.init_app(app)
     background.init_app(app)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_, Message
 from knowledge.errors import EditConflict, InvalidArticle
 from knowledge.markdown import render_markdown
 from knowledge.models import ARTICLE_STATUSES, AUDIENCES, LANGUAGES, Article, ArticleRevision, Topic
@@ -72,8 +73,8 @@ def save_article(session: Session, now: datetime, article: Article, draft: Artic
     is refused instead of silently overwriting their work.
     """
     if expected_version is not None and expected_version != article.version:
-        raise EditConflict("Someone else saved this article while you were editing it. Your text is kept "
-                           "below; compare it with the latest version and save again.")
+        raise EditConflict(N_("Someone else saved this article while you were editing it. Your text is kept "
+                              "below; compare it with the latest version and save again."))
     topics = _checked(session, draft)
     was_published = article.status == "published"
     article.title = draft.title.strip()
@@ -93,23 +94,23 @@ def save_article(session: Session, now: datetime, article: Article, draft: Artic
 
 def _checked(session: Session, draft: ArticleDraft) -> list[Topic]:
     if not draft.title or not draft.title.strip():
-        raise InvalidArticle("An article needs a title.")
+        raise InvalidArticle(N_("An article needs a title."))
     if len(draft.title) > MAX_TITLE:
-        raise InvalidArticle(f"A title has at most {MAX_TITLE} characters.")
+        raise InvalidArticle(Message("A title has at most %(most)s characters.", most=MAX_TITLE))
     if len(draft.body or "") > MAX_BODY:
-        raise InvalidArticle(f"A body has at most {MAX_BODY:,} characters.")
+        raise InvalidArticle(Message("A body has at most %(most)s characters.", most=MAX_BODY))
     if draft.status not in ARTICLE_STATUSES:
-        raise InvalidArticle(f"Unknown status {draft.status!r}.")
+        raise InvalidArticle(Message("Unknown status %(status)s.", status=repr(draft.status)))
     if draft.audience not in AUDIENCES:
-        raise InvalidArticle(f"Unknown audience {draft.audience!r}.")
+        raise InvalidArticle(Message("Unknown audience %(audience)s.", audience=repr(draft.audience)))
     if draft.language not in LANGUAGES:
-        raise InvalidArticle(f"Unknown language {draft.language!r}.")
+        raise InvalidArticle(Message("Unknown language %(language)s.", language=repr(draft.language)))
     if not draft.topic_slugs:
         return []
     topics = session.scalars(select(Topic).where(Topic.slug.in_(draft.topic_slugs))).all()
     missing = set(draft.topic_slugs) - {t.slug for t in topics}
     if missing:
-        raise InvalidArticle(f"Unknown topic(s): {', '.join(sorted(missing))}.")
+        raise InvalidArticle(Message("Unknown topic(s): %(topics)s.", topics=", ".join(sorted(missing))))
     return list(topics)
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import KnowledgeError
-from knowledge.models import ROLES, User, UserRole
+from knowledge.messages import N_, Message
+from knowledge.models import LANGUAGES, ROLES, User, UserRole
 
 
 class InvalidPerson(KnowledgeError):
@@ -31,11 +32,11 @@ def create_user(session: Session, now: datetime, *, email: str, name: str, roles
                 password_hash: str | None = None, locale: str = "en") -> User:
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise InvalidPerson("Enter a valid e-mail address.")
+        raise InvalidPerson(N_("Enter a valid e-mail address."))
     if not name or not name.strip():
-        raise InvalidPerson("A person needs a name.")
+        raise InvalidPerson(N_("A person needs a name."))
     if find_user_by_email(session, email) is not None:
-        raise InvalidPerson(f"There is already an account for {email}.")
+        raise InvalidPerson(Message("There is already an account for %(email)s.", email=email))
     user = User(email=email, name=name.strip(), password_hash=password_hash, locale=locale,
                 active=True, created_at=now)
     session.add(user)
@@ -79,17 +80,23 @@ def count_admins(session: Session) -> int:
     )
 
 
-def update_person(session: Session, user: User, *, name: str, roles: Iterable[str], active: bool) -> User:
-    """Change a person's name, roles and whether they may sign in; the last admin cannot lock everyone out."""
+def update_person(session: Session, user: User, *, name: str, roles: Iterable[str], active: bool,
+                  locale: str | None = None) -> User:
+    """Change a person's name, roles, whether they may sign in and the language they read (`locale`, unchanged
+    when None); the last admin cannot lock everyone out."""
     if not name or not name.strip():
-        raise InvalidPerson("A person needs a name.")
+        raise InvalidPerson(N_("A person needs a name."))
+    if locale is not None and locale not in LANGUAGES:
+        raise InvalidPerson(N_("Choose Dutch or English."))
     roles = set(roles)
     was_active_admin = user.active and "admin" in user.roles
     stays_active_admin = active and "admin" in roles
     if was_active_admin and not stays_active_admin and count_admins(session) <= 1:
-        raise InvalidPerson("This is the last active administrator; make someone else admin first.")
+        raise InvalidPerson(N_("This is the last active administrator; make someone else admin first."))
     user.name = name.strip()
     user.active = active
+    if locale is not None:
+        user.locale = locale
     set_roles(user, roles)
     session.flush()
     return user

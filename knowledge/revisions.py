@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_
 from knowledge.articles import ArticleDraft, save_article
 from knowledge.errors import InvalidArticle
 from knowledge.models import Article, ArticleRevision
@@ -62,7 +63,7 @@ def propose_revision(session: Session, now: datetime, article: Article, *, title
     """A new text for `article` kept aside as a pending revision: the article itself (its text, status,
     audience, search document) does not change until an editor accepts it."""
     if article.status == "archived":
-        raise InvalidArticle("Propose changes to a live article, not an archived one.")
+        raise InvalidArticle(N_("Propose changes to a live article, not an archived one."))
     proposed = ArticleRevision(
         article=article, number=len(article.revisions) + 1, title=title.strip(), body=body, author_id=author_id,
         created_at=now, note=note[:300], state="pending", merged_from_id=merged_from.id if merged_from else None)
@@ -95,7 +96,7 @@ def reject_revision(session: Session, article: Article, proposed: ArticleRevisio
 
 def _still_pending(article: Article, proposed: ArticleRevision) -> None:
     if proposed.article_id != article.id or proposed.state != "pending":
-        raise InvalidArticle("That revision is not waiting for review any more.")
+        raise InvalidArticle(N_("That revision is not waiting for review any more."))
 
 
 def restore_revision(session: Session, now: datetime, article: Article, old: ArticleRevision, *,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_, Message
 from routing.errors import RoutingError
 from routing.models import OPEN_STATUSES, PRESENCES, WEEKDAYS, Absence, ExpertStatus, Question, WorkingHours
 
@@ -22,11 +23,11 @@ def set_expert_status(session: Session, user_id: int, *, capacity: int | None = 
                                                                 presence="available")
     if capacity is not None:
         if capacity < 0:
-            raise InvalidAvailability("Capacity cannot be negative.")
+            raise InvalidAvailability(N_("Capacity cannot be negative."))
         status.capacity = capacity
     if presence is not None:
         if presence not in PRESENCES:
-            raise InvalidAvailability(f"Unknown presence {presence!r}.")
+            raise InvalidAvailability(Message("Unknown presence %(presence)s.", presence=repr(presence)))
         status.presence = presence
     session.add(status)
     session.flush()
@@ -37,9 +38,9 @@ def set_working_hours(session: Session, user_id: int, hours: dict[str, tuple[tim
     """Replace a person's weekly hours; days left out are days off."""
     for day, (starts, ends) in hours.items():
         if day not in WEEKDAYS:
-            raise InvalidAvailability(f"Unknown weekday {day!r}.")
+            raise InvalidAvailability(Message("Unknown weekday %(day)s.", day=repr(day)))
         if not starts < ends:
-            raise InvalidAvailability(f"On {day} the day must start before it ends.")
+            raise InvalidAvailability(Message("On %(day)s the day must start before it ends.", day=day))
     for row in session.scalars(select(WorkingHours).where(WorkingHours.user_id == user_id)):
         session.delete(row)
     session.flush()
@@ -71,8 +72,8 @@ def set_weekly_schedule(session: Session, user_id: int, days: dict[str, str]) ->
             else:
                 hours[day] = span
     if wrong:
-        raise InvalidAvailability(f"Write each working day as 08:30-17:00, the start before the end "
-                                  f"(not so on {', '.join(wrong)}); leave a day off empty.")
+        raise InvalidAvailability(Message("Write each working day as 08:30-17:00, the start before the end "
+                                          "(not so on %(days)s); leave a day off empty.", days=", ".join(wrong)))
     set_working_hours(session, user_id, hours)
 
 
@@ -85,7 +86,7 @@ def weekly_schedule(session: Session, user_id: int) -> dict[str, str]:
 def add_absence(session: Session, user_id: int, *, starts_at: datetime, ends_at: datetime,
                 reason: str = "") -> Absence:
     if not starts_at < ends_at:
-        raise InvalidAvailability("An absence must start before it ends.")
+        raise InvalidAvailability(N_("An absence must start before it ends."))
     absence = Absence(user_id=user_id, starts_at=starts_at, ends_at=ends_at, reason=reason[:40])
     session.add(absence)
     session.flush()

@@ -17,6 +17,7 @@ import re
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_
 from routing.errors import RoutingError
 from routing.models import Question
 
@@ -86,5 +87,5 @@ def questions_of_caller(session: Session, contact: str, limit: int = 20) -> list
         return _newest_first(session, this if same is None else or_(this, same), limit=limit)
     same = _same_customer(email_key(contact), None) if "@" in contact else _same_customer(None, phone_key(contact))
     if same is None:
-        raise UnknownContact("Give a reference (VB-2026-000123), an e-mail address or a phone number.")
+        raise UnknownContact(N_("Give a reference (VB-2026-000123), an e-mail address or a phone number."))
     return _newest_first(session, same, limit=limit)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_
 from knowledge.articles import ArticleDraft, create_article, save_article
 from knowledge.errors import InvalidArticle
 from knowledge.language import detect_language
@@ -30,7 +31,7 @@ TITLE_CHARS = 160
 def capture_answer(session: Session, now: datetime, question: Question, *, actor_id: int | None) -> Article:
     """The answered question as a draft article, linked both ways to where it came from."""
     if question.status not in ("answered", "closed") or not question.answer:
-        raise InvalidArticle("Only an answered question can become an article.")
+        raise InvalidArticle(N_("Only an answered question can become an article."))
     existing = captured_article(session, question)
     if existing is not None:
         return existing
@@ -98,12 +99,12 @@ def merge_into(session: Session, now: datetime, draft: Article, target: Article,
     `confirmed` is the editor's explicit yes on the confirmation page: without it, nothing happens.
     """
     if draft.id == target.id:
-        raise InvalidArticle("An article cannot be merged into itself.")
+        raise InvalidArticle(N_("An article cannot be merged into itself."))
     if target.status == "archived":
-        raise InvalidArticle("Merge into a live article, not an archived one.")
+        raise InvalidArticle(N_("Merge into a live article, not an archived one."))
     _no_privacy_flags(draft)
     if not confirmed:
-        raise InvalidArticle("Confirm the merge first: check the proposed text on the confirmation page.")
+        raise InvalidArticle(N_("Confirm the merge first: check the proposed text on the confirmation page."))
     proposed = propose_revision(
         session, now, target, title=target.title, body=merged_text(draft, target), author_id=editor_id,
         note=f"merge of draft #{draft.id}: {draft.title[:200]}", merged_from=draft)
@@ -171,7 +172,7 @@ def publish(session: Session, now: datetime, article: Article, *, editor_id: int
 
 def send_back(session: Session, now: datetime, article: Article, *, editor_id: int, comment: str) -> Article:
     if not (comment or "").strip():
-        raise InvalidArticle("Say what should change, so the writer knows.")
+        raise InvalidArticle(N_("Say what should change, so the writer knows."))
     save_article(session, now, article, ArticleDraft(
         title=article.title, body=article.body, topic_slugs=tuple(t.slug for t in article.topics),
         audience=article.audience, language=article.language, status="draft", note="sent back",
@@ -186,7 +187,7 @@ def readers_handled(session: Session, now: datetime, article: Article, *, editor
     """An editor read what readers said and dealt with it without a new text."""
     handled = mark_complaints_handled(session, now, article)
     if not handled:
-        raise InvalidArticle("No reader's comment is waiting on this article.")
+        raise InvalidArticle(N_("No reader's comment is waiting on this article."))
     if article.flagged_at is not None and article.flag_reason and "readers" in article.flag_reason:
         article.flagged_at = None
         article.flag_reason = None
@@ -227,7 +228,7 @@ def clear_privacy_flag(session: Session, now: datetime, article: Article, flag: 
     """An editor has dealt with one finding (edited it out, or judged it is not personal): one flag less."""
     flags = privacy_flags(article)
     if flag not in flags:
-        raise InvalidArticle("That flag is not on this article (any more).")
+        raise InvalidArticle(N_("That flag is not on this article (any more)."))
     flags.remove(flag)
     article.privacy_flags = "\n".join(flags) or None
     record_event(session, now, "flagged", article_id=article.id, actor_id=editor_id, cleared=flag)
@@ -237,8 +238,8 @@ def clear_privacy_flag(session: Session, now: datetime, article: Article, flag: 
 
 def _no_privacy_flags(article: Article) -> None:
     if privacy_flags(article):
-        raise InvalidArticle("This draft may still hold personal data: clear each flag (edit the text first) "
-                             "before it is published or merged.")
+        raise InvalidArticle(N_("This draft may still hold personal data: clear each flag (edit the text first) "
+                                "before it is published or merged."))
 
 
 def flag_articles_due_for_review(session: Session, now: datetime) -> list[int]:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_, Message
 from knowledge.models import Topic
 from knowledge.people import active_experts
 from routing.errors import RoutingError
@@ -44,8 +45,10 @@ SIMILAR_REASON_COSINE = 0.5  # "similar" in the reasons shown to people
 # A declared level is a prior for people without history (new staff, new topics); in log space it
 # is worth about as much as 1, 1.7 or 3 recent, closely similar answers.
 DECLARED_BONUS = {0: 0.0, 1: 0.3, 2: 0.6, 3: 1.0}
-NO_ANSWERS_YET = "no answers or declared expertise for this yet"
-LEVEL_NAMES = {1: "basic knowledge of", 2: "good knowledge of", 3: "specialist in"}
+NO_ANSWERS_YET = Message("no answers or declared expertise for this yet")
+# the reasons are Messages (an English str that keeps its msgid), said in the reader's language where shown
+LEVEL_NAMES = {1: N_("basic knowledge of %(topic)s"), 2: N_("good knowledge of %(topic)s"),
+               3: N_("specialist in %(topic)s")}
 
 
 class InvalidExpertise(RoutingError):
@@ -54,7 +57,7 @@ class InvalidExpertise(RoutingError):
 
 def declare_expertise(session: Session, user_id: int, topic_id: int, level: int) -> DeclaredExpertise:
     if level not in (1, 2, 3):
-        raise InvalidExpertise("A level is 1 (basic), 2 (good) or 3 (specialist).")
+        raise InvalidExpertise(N_("A level is 1 (basic), 2 (good) or 3 (specialist)."))
     row = session.get(DeclaredExpertise, (user_id, topic_id)) or DeclaredExpertise(user_id=user_id,
                                                                                     topic_id=topic_id)
     row.level = level
@@ -144,32 +147,38 @@ def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topi
     return table
 
 
-def expertise_reasons(e: Expertise, now: datetime) -> list[str]:
+def expertise_reasons(e: Expertise, now: datetime) -> list[Message]:
     """The evidence in words a colleague understands."""
     reasons = []
     if e.declared_level:
-        reasons.append(f"{LEVEL_NAMES[e.declared_level]} {e.declared_topic}")
+        reasons.append(Message(LEVEL_NAMES[e.declared_level], topic=e.declared_topic))
     if e.similar_answers:
-        reasons.append(f"answered {e.similar_answers} similar question{'s' if e.similar_answers != 1 else ''}, "
-                       f"latest {_ago(now, e.latest_similar)}")
+        said = (N_("answered %(count)s similar questions, latest %(ago)s") if e.similar_answers != 1 else
+                N_("answered %(count)s similar question, latest %(ago)s"))
+        reasons.append(Message(said, count=e.similar_answers, ago=_ago(now, e.latest_similar)))
     if e.customer_answers == 1:
-        reasons.append(f"answered this customer before, {_ago(now, e.latest_customer)}")
+        reasons.append(Message("answered this customer before, %(ago)s", ago=_ago(now, e.latest_customer)))
     elif e.customer_answers:
-        reasons.append(f"answered this customer {e.customer_answers} times, latest {_ago(now, e.latest_customer)}")
+        reasons.append(Message("answered this customer %(count)s times, latest %(ago)s", count=e.customer_answers,
+                               ago=_ago(now, e.latest_customer)))
     if e.answers:
-        reasons.append(f"{e.answers} answer{'s' if e.answers != 1 else ''} in all, latest {_ago(now, e.latest_answer)}")
+        reasons.append(Message(N_("%(count)s answers in all, latest %(ago)s") if e.answers != 1 else
+                               N_("%(count)s answer in all, latest %(ago)s"), count=e.answers,
+                               ago=_ago(now, e.latest_answer)))
     if e.topic_answers:
-        reasons.append(f"{e.topic_answers} answer{'s' if e.topic_answers != 1 else ''} in this topic")
+        reasons.append(Message(N_("%(count)s answers in this topic") if e.topic_answers != 1 else
+                               N_("%(count)s answer in this topic"), count=e.topic_answers))
     if not reasons:
         reasons.append(NO_ANSWERS_YET)
     return reasons
 
 
-def _ago(now: datetime, then: datetime | None) -> str:
+def _ago(now: datetime, then: datetime | None) -> Message:
     if then is None:
-        return "never"
+        return Message("never")
     days = int((now - then).total_seconds() // 86400)
-    return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
+    return Message("today") if days <= 0 else Message("yesterday") if days == 1 else \
+        Message("%(days)s days ago", days=days)
 
 
 def forget_expertise(session: Session, user_id: int, topic_id: int) -> None:

@@ -196,3 +196,23 @@ def test_an_admin_sets_an_experts_weekly_hours_and_routing_sees_them(client, aut
     assert "not so on mon, tue" in refused.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(WorkingHours).where(WorkingHours.user_id == expert.id)) == 2
+
+
+def test_an_admin_sets_the_language_a_colleague_reads_and_refusals_come_in_the_admin_s(client, auth, session, people):
+    admin, agent = people["admin"], people["agent"]
+    auth.login(admin.email)
+    response = auth.post(f"/admin/users/{agent.id}", {"name": agent.name, "roles": ["agent"], "active": "y",
+                                                      "locale": "nl"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(User, agent.id).locale == "nl"
+    admin_row = session.get(User, admin.id)
+    admin_row.locale = "nl"
+    session.commit()
+    page = auth.post("/admin/users/new", {"email": agent.email, "name": "Twin", "roles": ["agent"], "locale": "en"})
+    assert page.status_code == 400
+    assert f"Er is al een account voor {agent.email}." in page.get_data(as_text=True)  # the domain's refusal, in Dutch
+    auth.logout()
+    auth.login(agent.email)
+    home = client.get("/frontoffice/").get_data(as_text=True)
+    assert "Een klant belt terug" in home and "A customer calls back" not in home

@@ -473,12 +473,17 @@ def test_charts_are_plain_svg_with_escaped_labels():
     assert "No data" in bar_chart([], title="Empty")
 
 
-def test_a_report_s_charts_draw_seconds_as_hours_and_shares_as_percentages():
-    waits = draw(Bars("Waits", [("routed → accepted", 5400)], SECONDS))
-    assert waits == bar_chart([("routed → accepted", 1.5)], title="Waits",
-                              value_format=lambda hours: duration(hours * 3600))
-    assert "1 h 30 min" in waits
-    assert draw(Bars("Kept", [("Parking", 0.5), ("Waste", None)], SHARE)) == bar_chart(
-        [("Parking", 50.0), ("Waste", None)], title="Kept", unit="%")
-    assert draw(Lines("Load", [date(2026, 3, 2), date(2026, 3, 3)], [("Open", [1, 2])])) == line_chart(
-        ["02 Mar", "03 Mar"], [("Open", [1, 2])], title="Load")
+def test_a_report_s_charts_draw_seconds_as_hours_and_shares_as_percentages(app):
+    with app.test_request_context():  # the charts speak the reader's language
+        waits = draw(Bars("Waits", [("routed → accepted", 5400)], SECONDS))
+        assert waits == bar_chart([("routed → accepted", 1.5)], title="Waits",
+                                  value_format=lambda hours: duration(hours * 3600))
+        assert "1 h 30 min" in waits
+        assert draw(Bars("Kept", [("Parking", 0.5), ("Waste", None)], SHARE)) == bar_chart(
+            [("Parking", 50.0), ("Waste", None)], title="Kept", unit="%")
+        assert draw(Lines("Load", [date(2026, 3, 2), date(2026, 3, 3)], [("Open", [1, 2])])) == line_chart(
+            ["02 Mar", "03 Mar"], [("Open", [1, 2])], title="Load")
+    with app.test_request_context(headers={"Accept-Language": "nl"}):
+        dutch = draw(Bars("Waits", [("routed → accepted", 5400)], SECONDS))
+        assert "1 u 30 min" in dutch
+        assert "50%" in draw(Bars("Kept", [("Parking", 0.5)], SHARE))

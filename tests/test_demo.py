@@ -8,6 +8,8 @@ from routing.customers import other_questions_of_customer
 from routing.models import DeclaredExpertise, Event, Question, WorkingHours, Absence
 
 HOMES = {"agent": "Frontoffice", "expert": "Your inbox", "editor": "Editorial queue", "admin": "People and roles"}
+# Demo staff read their own locale: the Dutch ones see these headings.
+HOMES_NL = {"agent": "Frontoffice", "expert": "Uw inbox", "editor": "Redactiewachtrij", "admin": "Mensen en rollen"}
 
 
 def _count(session, model, *where):
@@ -79,5 +81,6 @@ def test_each_demo_role_signs_in_and_sees_its_home_page(runner, client, auth, se
         assert response.status_code == 302, role
         page = client.get("/home", follow_redirects=True)
         assert page.status_code == 200
-        assert f"<h1>{heading}</h1>" in page.get_data(as_text=True)
+        expected = HOMES_NL[role] if user.locale == "nl" else heading
+        assert f"<h1>{expected}</h1>" in page.get_data(as_text=True), (role, user.locale)
         auth.logout()

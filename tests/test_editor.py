@@ -142,3 +142,21 @@ def test_a_workflow_post_the_table_does_not_know_changes_nothing(client, auth, s
     assert auth.post("/editor/articles/999999/publish", {"audience": "public"}).status_code == 404
     session.expire_all()
     assert (session.get(Article, draft.id).status, len(session.get(Article, draft.id).revisions)) == ("in_review", 1)
+
+
+def test_a_dutch_editor_reads_the_workflow_its_refusals_and_revision_times_in_dutch(client, auth, session, people):
+    editor = people["editor"]
+    editor.locale = "nl"
+    session.commit()
+    draft = make_article(session, "Bins at Easter", "Same day.", status="in_review")
+    auth.login(editor.email)
+
+    published = auth.post(f"/editor/articles/{draft.id}/publish", {"audience": "internal"})
+    page = client.get(published.location).get_data(as_text=True)
+    assert "Gepubliceerd (intern)." in page and "Versies" in page
+    assert "Published" not in page and "Revisions" not in page
+    refused = auth.post(f"/editor/articles/{draft.id}/send-back", {"comment": " "})
+    assert "Zeg wat er moet veranderen, zodat de schrijver het weet." in client.get(refused.location).get_data(
+        as_text=True)
+    queue = client.get("/editor/").get_data(as_text=True)
+    assert "Redactiewachtrij" in queue and "Alle statussen" in queue and "All statuses" not in queue

@@ -76,7 +76,7 @@ def test_the_analytics_topic_filter_is_in_reading_order(client, auth, session, p
 def test_bar_chart_labels_get_the_room_they_need(app):
     from app.analytics.charts import CHAR_WIDTH, bar_chart
     label = "Omgevingsvergunning › Kappen van bomen"
-    with app.app_context():
+    with app.test_request_context():  # the chart writes numbers in the reader's language
         svg = str(bar_chart([(label, 3.0), ("Afval", 1.0)], title="Per topic"))
     x = float(re.search(r'<text x="([\d.]+)" y="\d+" text-anchor="end"[^>]*>' + re.escape(label.replace("›", "›")),
                         svg).group(1))

@@ -1,3 +1,5 @@
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField)
@@ -5,8 +7,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.i18n import LANGUAGE_NAMES
 from knowledge.models import ROLES
+from knowledge.wording import ROLE_NAMES
 from routing.models import PRESENCES, WEEKDAYS
+from routing.wording import PRESENCE_NAMES
 from routing.sla import DEFAULT_PROMISE
 
 
@@ -16,30 +21,33 @@ class RolesField(SelectMultipleField):
 
 
 class PersonForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    roles = RolesField("Roles", choices=[SelectChoice(r) for r in ROLES])
-    active = BooleanField("May sign in", default=True)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    roles = RolesField(_l("Roles"), choices=[SelectChoice(r, _l(ROLE_NAMES[r])) for r in ROLES])
+    active = BooleanField(_l("May sign in"), default=True)
+    # the language this person reads the interface in, each named in itself
+    locale = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+                         default=lambda: current_app.config["DEFAULT_LOCALE"])
 
 
 class NewPersonForm(PersonForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Initial password", validators=[
-        Optional(), Length(min=10, max=200, message="A password has at least 10 characters.")])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Initial password"), validators=[
+        Optional(), Length(min=10, max=200, message=_l("A password has at least 10 characters."))])
 
 
 class ExpertiseForm(FlaskForm):
-    topic = SelectField("Topic", choices=[])
-    level = SelectField("Level", choices=[SelectChoice("1", "1 – basic"), SelectChoice("2", "2 – good"),
-                                          SelectChoice("3", "3 – specialist")], default="2")
+    topic = SelectField(_l("Topic"), choices=[])
+    level = SelectField(_l("Level"), choices=[SelectChoice("1", _l("1 – basic")), SelectChoice("2", _l("2 – good")),
+                                              SelectChoice("3", _l("3 – specialist"))], default="2")
 
 
 class AvailabilityForm(FlaskForm):
-    presence = SelectField("Presence", choices=[SelectChoice(p) for p in PRESENCES])
-    capacity = IntegerField("Capacity (open questions at most)", validators=[InputRequired(), NumberRange(0, 200)])
+    presence = SelectField(_l("Presence"), choices=[SelectChoice(p, _l(PRESENCE_NAMES[p])) for p in PRESENCES])
+    capacity = IntegerField(_l("Capacity (open questions at most)"), validators=[InputRequired(), NumberRange(0, 200)])
 
 
-DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
-             "sat": "Saturday", "sun": "Sunday"}
+DAY_NAMES = {"mon": _l("Monday"), "tue": _l("Tuesday"), "wed": _l("Wednesday"), "thu": _l("Thursday"),
+             "fri": _l("Friday"), "sat": _l("Saturday"), "sun": _l("Sunday")}
 
 
 class WorkingHoursForm(FlaskForm):
@@ -54,19 +62,21 @@ class WorkingHoursForm(FlaskForm):
 
 
 class AbsenceForm(FlaskForm):
-    starts = DateField("From", validators=[InputRequired()])
-    ends = DateField("Until (inclusive)", validators=[InputRequired()])
-    reason = StringField("Reason", validators=[Optional(), Length(max=40)])
+    starts = DateField(_l("From"), validators=[InputRequired()])
+    ends = DateField(_l("Until (inclusive)"), validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=40)])
 
 
 class PolicyForm(FlaskForm):
     """Every number starts at the built-in promise; one left empty takes that default instead of failing."""
-    topic = SelectField("Topic", choices=[])
-    accept_within_minutes = IntegerField("Accept within (minutes)", default=DEFAULT_PROMISE["accept_within_minutes"],
+    topic = SelectField(_l("Topic"), choices=[])
+    accept_within_minutes = IntegerField(_l("Accept within (minutes)"),
+                                         default=DEFAULT_PROMISE["accept_within_minutes"],
                                          validators=[Optional(), NumberRange(1, 10_000)])
-    answer_within_hours = IntegerField("Answer within (business hours)", default=DEFAULT_PROMISE["answer_within_hours"],
+    answer_within_hours = IntegerField(_l("Answer within (business hours)"),
+                                       default=DEFAULT_PROMISE["answer_within_hours"],
                                        validators=[Optional(), NumberRange(1, 2_000)])
-    escalate_before_minutes = IntegerField("Alarm before due (minutes)",
+    escalate_before_minutes = IntegerField(_l("Alarm before due (minutes)"),
                                            default=DEFAULT_PROMISE["escalate_before_minutes"],
                                            validators=[Optional(), NumberRange(0, 10_000)])
 
@@ -74,4 +84,4 @@ class PolicyForm(FlaskForm):
         """The three numbers, each as given or else its default."""
         return {name: getattr(self, name).data if getattr(self, name).data is not None else default
                 for name, default in DEFAULT_PROMISE.items()}
-    coordinator = SelectField("Coordinator", choices=[])
+    coordinator = SelectField(_l("Coordinator"), choices=[])

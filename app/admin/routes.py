@@ -2,6 +2,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -13,7 +14,9 @@ from app.admin.forms import (AbsenceForm, AvailabilityForm, ExpertiseForm, NewPe
 from app.auth.session import hash_password
 from app.extensions import db
 from app.web import database_id, local_timezone, now
+from app.wording import name_of
 from knowledge.models import Topic, User
+from knowledge.wording import ROLE_NAMES
 from knowledge.people import InvalidPerson, active_experts, create_user, update_person
 from routing.availability import add_absence, set_expert_status, set_weekly_schedule, weekly_schedule
 from routing.errors import RoutingError
@@ -34,7 +37,8 @@ def new_user():
     if form.validate_on_submit():
         user, refusal = commit_action(lambda: _add_person(form), {InvalidPerson: None})
         if refusal is None:
-            flash(f"{user.name} can now sign in as {', '.join(sorted(user.roles)) or 'nobody yet'}.", "success")
+            flash(_("%(name)s can now sign in as %(roles)s.", name=user.name,
+                    roles=", ".join(name_of(ROLE_NAMES, r) for r in sorted(user.roles)) or _("nobody yet")), "success")
             return redirect(url_for("admin.home"))
         form.email.errors.append(refusal)
     return render_template("admin/user_form.html", form=form, person=None), 400 if form.errors else 200
@@ -43,7 +47,7 @@ def new_user():
 def _add_person(form: NewPersonForm) -> User:
     password_hash = hash_password(form.password.data) if form.password.data else None
     user = create_user(db.session, now(), email=form.email.data, name=form.name.data, roles=form.roles.data,
-                       password_hash=password_hash)
+                       password_hash=password_hash, locale=form.locale.data)
     user.active = form.active.data
     return user
 
@@ -55,11 +59,12 @@ def edit_user(user_id: int):
         abort(404)
     form = PersonForm(obj=person)
     if form.validate_on_submit():
-        _, refusal = commit_action(lambda: update_person(db.session, person, name=form.name.data,
-                                                         roles=form.roles.data, active=form.active.data),
+        _saved, refusal = commit_action(lambda: update_person(db.session, person, name=form.name.data,
+                                                              roles=form.roles.data, active=form.active.data,
+                                                              locale=form.locale.data),
                                    {InvalidPerson: None})
         if refusal is None:
-            flash(f"Saved {person.name}.", "success")
+            flash(_("Saved %(name)s.", name=person.name), "success")
             return redirect(url_for("admin.home"))
         form.roles.errors.append(refusal)
     return render_template("admin/user_form.html", form=form, person=person), 400 if form.errors else 200
@@ -91,7 +96,7 @@ EXPERT_ACTIONS = {
                                                     form.get("topic_id", type=database_id) or 0),
 }
 # "forget" says nothing
-EXPERT_DONE = {"expertise": "Saved.", "availability": "Saved.", "hours": "Saved.", "absence": "Saved."}
+EXPERT_DONE = {"expertise": _l("Saved."), "availability": _l("Saved."), "hours": _l("Saved."), "absence": _l("Saved.")}
 
 
 @bp.route("/experts/<int:user_id>", methods=["GET", "POST"])
@@ -109,10 +114,10 @@ def expert(user_id: int):
     form = forms.get(which)
     if which in EXPERT_ACTIONS and (form is None or form.validate_on_submit()):
         filled_in = request.form if form is None else form
-        _, refusal = commit_action(lambda: EXPERT_ACTIONS[which](person, filled_in), {RoutingError: None})
+        _saved, refusal = commit_action(lambda: EXPERT_ACTIONS[which](person, filled_in), {RoutingError: None})
         if refusal is None:
             if which in EXPERT_DONE:
-                flash(EXPERT_DONE[which], "success")
+                flash(str(EXPERT_DONE[which]), "success")
             return redirect(url_for("admin.expert", user_id=user_id), 303)
         form.form_errors.append(refusal)
     absences = db.session.scalars(select(Absence).where(Absence.user_id == user_id, Absence.ends_at > now())
@@ -133,14 +138,14 @@ def _whole_days(first: date, last: date) -> dict[str, datetime]:
 @bp.route("/policies", methods=["GET", "POST"])
 def policies():
     form = PolicyForm()
-    form.topic.choices = [SelectChoice("", "Organisation default")] + _topic_choices()
+    form.topic.choices = [SelectChoice("", _("Organisation default"))] + _topic_choices()
     form.coordinator.choices = [SelectChoice("", "—")] + [SelectChoice(str(u.id), u.name)
                                                           for u in active_experts(db.session)]
     if form.validate_on_submit():
         set_policy(db.session, topic_id=int(form.topic.data) if form.topic.data else None, **form.promise(),
                    coordinator_id=int(form.coordinator.data) if form.coordinator.data else None)
         db.session.commit()
-        flash("Policy saved.", "success")
+        flash(_("Policy saved."), "success")
         return redirect(url_for("admin.policies"), 303)
     rows = db.session.scalars(select(RoutingPolicy)).all()
     return render_template("admin/policies.html", form=form, policies=rows), 400 if form.errors else 200

@@ -3,14 +3,18 @@
 No JavaScript and no CDN: the figures are in the page as soon as it arrives, print well, and work
 behind any firewall. Every label is escaped here (labels include customers' search words), so the
 returned Markup can go into a template as it is. `draw` turns the charts a report describes
-(routing.analytics.report) into these: durations drawn in hours, shares in percent.
+(routing.analytics.report) into these: durations drawn in hours, shares in percent, and says their titles,
+names and numbers in the reader's language (the report's texts are msgids).
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
 
+from flask_babel import format_date, format_decimal, format_percent, gettext as _
 from markupsafe import Markup, escape
+
+from app.i18n import translated
 
 from routing.analytics.report import SECONDS, SHARE, Bars, Histogram, Lines, Route
 
@@ -27,23 +31,24 @@ def duration(seconds: float | None) -> str:
         return "—"
     seconds = round(seconds)
     if seconds < 60:
-        return f"{seconds} s"
+        return _("%(seconds)s s", seconds=seconds)
     minutes = seconds // 60
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(minutes)s min", minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes) if minutes else \
+            _("%(hours)s h", hours=hours)
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    return _("%(days)s d %(hours)s h", days=days, hours=hours) if hours else _("%(days)s d", days=days)
 
 
 def percent(share: float | None) -> str:
-    return "—" if share is None else f"{round(share * 100)}%"
+    return "—" if share is None else format_percent(share)
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    return format_decimal(value, "#,##0") if value == int(value) else format_decimal(value, "#,##0.0")
 
 
 def _short(label: str) -> str:
@@ -68,8 +73,9 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
 
 
 def _empty(title: str, width: int = 640) -> Markup:
+    nothing = escape(_("No data for this selection"))
     return _svg(width, 60, title, [f'<text x="{width // 2}" y="35" text-anchor="middle" fill="{MUTED}">'
-                                   f'No data for this selection</text>'])
+                                   f'{nothing}</text>'])
 
 
 def bar_chart(bars: Sequence[tuple[str, float | None]], *, title: str, unit: str = "",
@@ -122,7 +128,7 @@ def histogram(bins: Sequence[tuple[str, int]], *, title: str, x_label: str = "",
             f'<rect x="{x:.1f}" y="{top + plot_height - h:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
             f'fill="{PALETTE[0]}"/>'
             f'<text x="{x + slot * 0.35:.1f}" y="{top + plot_height - h - 4:.1f}" text-anchor="middle" '
-            f'fill="{MUTED}">{count:,}</text>'
+            f'fill="{MUTED}">{format_decimal(count)}</text>'
             f'<text x="{x + slot * 0.35:.1f}" y="{top + plot_height + 16}" text-anchor="middle" fill="{INK}">'
             f'{escape(_short(label))}</text></g>')
     if x_label:
@@ -209,16 +215,18 @@ def draw(chart):
     if isinstance(chart, list):
         return [draw(one) for one in chart]
     if isinstance(chart, Bars):
-        return bar_chart([(label, _scaled(value, chart.unit)) for label, value in chart.bars], title=chart.title,
-                         **_value_format(chart.unit))
+        return bar_chart([(translated(label), _scaled(value, chart.unit)) for label, value in chart.bars],
+                         title=translated(chart.title), **_value_format(chart.unit))
     if isinstance(chart, Lines):
-        return line_chart([day.strftime("%d %b") for day in chart.x],
-                          [(name, [_scaled(value, chart.unit) for value in values]) for name, values in chart.series],
-                          title=chart.title, dashed=chart.dashed, **_value_format(chart.unit))
+        return line_chart([format_date(day, "dd MMM") for day in chart.x],
+                          [(translated(name), [_scaled(value, chart.unit) for value in values])
+                           for name, values in chart.series],
+                          title=translated(chart.title), dashed=tuple(translated(name) for name in chart.dashed),
+                          **_value_format(chart.unit))
     if isinstance(chart, Histogram):
-        return histogram(chart.bins, title=chart.title, x_label=chart.x_label)
+        return histogram(chart.bins, title=translated(chart.title), x_label=translated(chart.x_label))
     if isinstance(chart, Route):
-        return route_diagram(chart.owners, title=chart.title)
+        return route_diagram([translated(owner) for owner in chart.owners], title=translated(chart.title))
     raise TypeError(f"No way to draw {chart!r}.")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from flask import Response, abort, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
 
@@ -63,20 +64,20 @@ def _filters() -> Filters:
         first = date.fromisoformat(args["from"]) if args.get("from") else default.first_day
         last = date.fromisoformat(args["to"]) if args.get("to") else default.last_day
     except ValueError:
-        abort(400, "Give the period as dates: from=YYYY-MM-DD and to=YYYY-MM-DD.")
+        abort(400, _("Give the period as dates: from=YYYY-MM-DD and to=YYYY-MM-DD."))
     if last < first:
-        abort(400, "The period ends before it starts.")
+        abort(400, _("The period ends before it starts."))
     if (last - first).days >= MAX_DAYS:
-        abort(400, f"Choose a period of at most {MAX_DAYS} days.")
+        abort(400, _("Choose a period of at most %(days)s days.", days=MAX_DAYS))
     topic_id = None
     if args.get("topic"):
         topic = topic_with_slug(db.session, args["topic"])
         if topic is None:
-            abort(400, f"Unknown topic {args['topic']!r}.")
+            abort(400, _("Unknown topic %(topic)s.", topic=repr(args["topic"])))
         topic_id = topic.id
     channel = args.get("channel") or None
     if channel is not None and channel not in CHANNELS:
-        abort(400, f"channel must be one of {', '.join(CHANNELS)}.")
+        abort(400, _("channel must be one of %(channels)s.", channels=", ".join(CHANNELS)))
     return Filters(Period(first, last, zone), topic_id, channel)
 
 
@@ -118,10 +119,11 @@ for path, endpoint, report in PAGES:
 def timeline(reference: str):
     question = question_by_reference(db.session, reference)
     if question is None:
-        abort(404, f"There is no question {reference}.")
+        abort(404, _("There is no question %(reference)s.", reference=reference))
     steps = question_timeline(db.session, question)
     return render_template("analytics/timeline.html", question=question, timeline=steps,
-                           route=route_diagram(steps.route, title=f"Route of {question.reference}"))
+                           route=route_diagram(steps.route,
+                                               title=_("Route of %(reference)s", reference=question.reference)))
 
 
 # --- CSV -------------------------------------------------------------------------------------------------
@@ -171,7 +173,7 @@ def events_csv():
 @bp.route("/<table>.csv")
 def table_csv(table: str):
     if table not in TABLES:
-        abort(404, f"There is no table {table!r} to export.")
+        abort(404, _("There is no table %(table)s to export.", table=repr(table)))
     filters = _filters()
     report, export = TABLES[table]
     return _csv_response(table, export.columns, export.rows(report.export(db.session, filters, now())))

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -5,18 +6,19 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from knowledge.articles import MAX_BODY, MAX_TITLE
 from knowledge.models import ARTICLE_STATUSES, AUDIENCES, LANGUAGES
+from knowledge.wording import ARTICLE_STATUS_NAMES, AUDIENCE_NAMES
 
 
-def _choices(values):
-    return [SelectChoice(v, v.replace("_", " ")) for v in values]
+def _choices(values, names):
+    return [SelectChoice(v, _l(names[v])) for v in values]
 
 
 class ArticleForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=MAX_TITLE)])
-    body = TextAreaField("Text (Markdown)", validators=[Optional(), Length(max=MAX_BODY)])
-    topics = SelectMultipleField("Topics", choices=[])
-    audience = SelectField("Audience", choices=_choices(AUDIENCES))
-    language = SelectField("Language", choices=_choices(LANGUAGES))
-    status = SelectField("Status", choices=_choices(ARTICLE_STATUSES))
-    note = StringField("What changed (for the history)", validators=[Optional(), Length(max=300)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=MAX_TITLE)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=MAX_BODY)])
+    topics = SelectMultipleField(_l("Topics"), choices=[])
+    audience = SelectField(_l("Audience"), choices=_choices(AUDIENCES, AUDIENCE_NAMES))
+    language = SelectField(_l("Language"), choices=[SelectChoice(v, v) for v in LANGUAGES])
+    status = SelectField(_l("Status"), choices=_choices(ARTICLE_STATUSES, ARTICLE_STATUS_NAMES))
+    note = StringField(_l("What changed (for the history)"), validators=[Optional(), Length(max=300)])
     version = HiddenField()

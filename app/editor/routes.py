@@ -1,6 +1,7 @@
 from dataclasses import replace
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from app.editor import bp
 from app.editor.forms import ArticleForm
 from app.extensions import db
+from app.i18n import translated
 from app.web import database_id, now
 from knowledge.articles import ArticleDraft, create_article, save_article
 from app.search import search_service
@@ -77,9 +79,9 @@ def new_article():
             db.session.commit()
         except InvalidArticle as error:
             db.session.rollback()
-            form.title.errors.append(str(error))
+            form.title.errors.append(translated(error.args[0] if error.args else error))
         else:
-            flash("Article saved.", "success")
+            flash(_("Article saved."), "success")
             return redirect(url_for("editor.article", article_id=created.id))
     return render_template("editor/edit.html", form=form, article=None), 400 if form.errors else 200
 
@@ -95,10 +97,10 @@ def edit_article(article_id: int):
             db.session.commit()
         except (InvalidArticle, EditConflict) as error:
             db.session.rollback()
-            form.title.errors.append(str(error))
+            form.title.errors.append(translated(error.args[0] if error.args else error))
             status = 409 if isinstance(error, EditConflict) else 400
             return render_template("editor/edit.html", form=form, article=found), status
-        flash("Saved as a new revision.", "success")
+        flash(_("Saved as a new revision."), "success")
         return redirect(url_for("editor.article", article_id=found.id))
     return render_template("editor/edit.html", form=form, article=found), 400 if form.errors else 200
 
@@ -128,10 +130,10 @@ def restore(article_id: int, number: int):
     found = _article_or_404(article_id)
     old = revision(db.session, article_id, number) or abort(404)
     if old.state != "applied":
-        abort(400, "Only a text the article once had can be restored; publish or reject a pending revision.")
+        abort(400, _("Only a text the article once had can be restored; publish or reject a pending revision."))
     restore_revision(db.session, now(), found, old, author_id=current_user.id)
     db.session.commit()
-    flash(f"Revision {number} restored as a new revision.", "success")
+    flash(_("Revision %(number)s restored as a new revision.", number=number), "success")
     return redirect(url_for("editor.article", article_id=article_id))
 
 

@@ -1,4 +1,5 @@
 """The editorial workflow views: capture, merge, publish, send back, and readers' feedback."""
+from flask_babel import gettext as _
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -6,8 +7,11 @@ from app.actions import commit_action
 from app.editor import bp
 from app.extensions import db
 from app.web import database_id, now
+from app.wording import name_of
 from knowledge.errors import InvalidArticle
+from knowledge.messages import N_
 from knowledge.models import AUDIENCES, Article
+from knowledge.wording import AUDIENCE_NAMES
 from knowledge.revisions import diff_texts, revision
 from routing.editorial import (capture_answer, clear_privacy_flag, merge_into, merged_text, publish, publish_revision,
                                readers_handled, reject_revision_of, send_back)
@@ -20,7 +24,7 @@ def capture(question_id: int):
     question = answered_question(db.session, question_id) or abort(404)
     article = capture_answer(db.session, now(), question, actor_id=current_user.id)
     db.session.commit()
-    flash("Draft article made from the answer.", "success")
+    flash(_("Draft article made from the answer."), "success")
     return redirect(url_for("editor.article", article_id=article.id), 303)
 
 
@@ -41,13 +45,14 @@ ACTIONS = {
     "clear-flag": lambda article, form: clear_privacy_flag(db.session, now(), article, form.get("flag", ""),
                                                            editor_id=current_user.id),
 }
-DONE = {"publish": "Published ({article.audience}).", "send-back": "Sent back to draft with your comment.",
-        "merge": "Proposed as a pending revision of “{article.title}”: readers see nothing new until an editor "
-                 "publishes it.",
-        "publish-revision": "Revision published: readers of “{article.title}” ({article.audience}) see it now.",
-        "reject-revision": "Revision rejected: “{article.title}” stays as it was.",
-        "readers-handled": "Readers' comments on “{article.title}” marked as dealt with.",
-        "clear-flag": "Flag cleared."}
+# msgids: %(title)s and %(audience)s are the changed article's, said when flashed
+DONE = {"publish": N_("Published (%(audience)s)."), "send-back": N_("Sent back to draft with your comment."),
+        "merge": N_("Proposed as a pending revision of “%(title)s”: readers see nothing new until an editor "
+                    "publishes it."),
+        "publish-revision": N_("Revision published: readers of “%(title)s” (%(audience)s) see it now."),
+        "reject-revision": N_("Revision rejected: “%(title)s” stays as it was."),
+        "readers-handled": N_("Readers' comments on “%(title)s” marked as dealt with."),
+        "clear-flag": N_("Flag cleared.")}
 GOES_ON_TO = {}  # every action: the article's page (a merge shows its pending revision there)
 
 
@@ -70,14 +75,14 @@ def workflow(article_id: int, action: str):
     if refusal is not None:
         flash(refusal, "danger")
         return redirect(url_for("editor.article", article_id=article_id), 303)
-    flash(DONE[action].format(article=changed), "success")
+    flash(_(DONE[action], title=changed.title, audience=name_of(AUDIENCE_NAMES, changed.audience)), "success")
     return redirect(url_for(GOES_ON_TO.get(action, "editor.article"), article_id=changed.id), 303)
 
 
 def _audience(form) -> str:
     audience = form.get("audience", "public")
     if audience not in AUDIENCES:
-        abort(400, "Choose public or internal.")
+        abort(400, _("Choose public or internal."))
     return audience
 
 
@@ -88,5 +93,5 @@ def _merge_target(form) -> Article:
 def _pending(article: Article, form):
     found = revision(db.session, article.id, form.get("revision", type=database_id) or 0) or abort(404)
     if found.state != "pending":
-        raise InvalidArticle("That revision is not waiting for review any more.")
+        raise InvalidArticle(N_("That revision is not waiting for review any more."))
     return found

@@ -1,8 +1,10 @@
+from flask_babel import gettext as _
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
+from app.i18n import translated
 from app.frontoffice import bp
 from app.questions_form import IntakeForm
 from app.search import search_service
@@ -30,7 +32,8 @@ def caller():
     try:
         found = questions_of_caller(db.session, contact)
     except RoutingError as error:
-        return render_template("frontoffice/caller.html", contact=contact, questions=[], error=str(error)), 400
+        said = translated(error.args[0] if error.args else error)
+        return render_template("frontoffice/caller.html", contact=contact, questions=[], error=said), 400
     return render_template("frontoffice/caller.html", contact=contact, questions=found, error=None)
 
 
@@ -44,7 +47,7 @@ def new_question():
     new = form.submitted_question()
     if new is not None:
         try:
-            question, token, _ = take_in_and_route(db.session, now(), new, search=search_service(),
+            question, token, _routing = take_in_and_route(db.session, now(), new, search=search_service(),
                                                    hours=business_hours(), taken_in_by_id=current_user.id,
                                                    inferred_topic_slug=form.inferred_topic.data or None)
             db.session.commit()
@@ -65,7 +68,8 @@ def question(reference: str):
     return render_template("frontoffice/question.html", question=found, token=token,
                            thread=question_thread(db.session, found), asked=pending_info_request(found),
                            candidates=routed.payload.get("candidates", []) if routed else [],
-                           customer_questions=other_questions_of_customer(db.session, found))
+                           customer_questions=other_questions_of_customer(db.session, found),
+                           endpoint="frontoffice.question")  # where a listed question opens
 
 
 @bp.route("/questions/<reference>/reassign", methods=["POST"])
@@ -78,10 +82,11 @@ def reassign(reference: str):
         db.session.commit()
     except (RoutingError, StaleDataError) as error:
         db.session.rollback()
-        flash(str(error) if isinstance(error, RoutingError) else "Someone changed this question just now; try again.",
+        flash(translated(error.args[0]) if isinstance(error, RoutingError)
+              else _("Someone changed this question just now; try again."),
               "danger")
         return redirect(url_for("frontoffice.question", reference=reference), 303)
-    flash(f"{found.reference} is now with {found.owner.name}.", "success")
+    flash(_("%(reference)s is now with %(name)s.", reference=found.reference, name=found.owner.name), "success")
     return redirect(url_for("frontoffice.question", reference=reference), 303)
 
 
@@ -92,11 +97,11 @@ def answered_from_kb():
     form = IntakeForm(meta={"csrf": False}).load_topics()  # CSRFProtect has checked the token already
     new = form.submitted_question()
     if article is None or new is None:
-        abort(400, "Give the customer's question (at most 10,000 characters) and a published article.")
+        abort(400, _("Give the customer's question (at most 10,000 characters) and a published article."))
     try:
         question = answer_with_article(db.session, now(), new, article, agent_id=current_user.id)
     except RoutingError as error:
-        abort(400, str(error))
+        abort(400, translated(error.args[0] if error.args else error))
     db.session.commit()
-    flash(f"Recorded as answered at first contact ({question.reference}).", "success")
+    flash(_("Recorded as answered at first contact (%(reference)s).", reference=question.reference), "success")
     return redirect(url_for("frontoffice.home"), 303)

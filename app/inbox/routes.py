@@ -1,6 +1,7 @@
 """The expert's inbox: their open questions, and what they may do with one (`ACTIONS`)."""
 from urllib.parse import quote
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -10,6 +11,7 @@ from app.extensions import db
 from app.inbox import bp
 from app.search import search_service
 from app.web import database_id, now
+from knowledge.messages import N_
 from knowledge.models import User
 from knowledge.people import active_experts, is_active_expert
 from routing.customers import other_questions_of_customer
@@ -29,11 +31,12 @@ ACTIONS = {
     "ask": lambda q, form: request_customer_info(db.session, now(), q, expert_id=current_user.id,
                                                  message=form.get("message", "")),
 }
-DONE = {"accept": "Accepted: it is yours now.", "answer": "Answer sent.", "forward": "Forwarded.",
-        "ask": "Question to the customer sent; the clock is paused until they reply."}
+DONE = {"accept": _l("Accepted: it is yours now."), "answer": _l("Answer sent."), "forward": _l("Forwarded."),
+        "ask": _l("Question to the customer sent; the clock is paused until they reply.")}
 LEAVES_THE_INBOX = ("answer", "forward")  # after these the question is no longer this expert's to work on
 REFUSALS = {RoutingError: None,
-            StaleDataError: "Someone else acted on this question at the same moment; here is what it looks like now."}
+            StaleDataError: _l("Someone else acted on this question at the same moment; here is what it looks like "
+                                "now.")}
 
 
 @bp.route("/")
@@ -48,7 +51,8 @@ def question(reference: str):
     colleagues = active_experts(db.session, except_ids=[current_user.id])
     return render_template("inbox/question.html", question=found, articles=articles, previous=previous,
                            colleagues=colleagues, customer_questions=other_questions_of_customer(db.session, found),
-                           mails=mails_of(db.session, found), now=now())
+                           mails=mails_of(db.session, found), now=now(),
+                           endpoint="inbox.question")  # where a listed question opens
 
 
 @bp.route("/questions/<reference>/attachments/<int:attachment_id>")
@@ -74,13 +78,13 @@ def act(reference: str, action: str):
         abort(404)
     found = question_by_reference(db.session, reference) or abort(404)
     if found.owner_id != current_user.id:
-        flash("This question is with a colleague now; only its owner can act on it.", "danger")
+        flash(_("This question is with a colleague now; only its owner can act on it."), "danger")
         return redirect(url_for("inbox.question", reference=reference), 303)
-    _, refusal = commit_action(lambda: ACTIONS[action](found, request.form), REFUSALS)
+    _done, refusal = commit_action(lambda: ACTIONS[action](found, request.form), REFUSALS)
     if refusal is not None:
         flash(refusal, "danger")
         return redirect(url_for("inbox.question", reference=reference), 303)
-    flash(DONE[action], "success")
+    flash(str(DONE[action]), "success")
     if action in LEAVES_THE_INBOX:
         return redirect(url_for("inbox.home"), 303)
     return redirect(url_for("inbox.question", reference=reference), 303)
@@ -89,5 +93,5 @@ def act(reference: str, action: str):
 def _colleague(user_id: int | None) -> int:
     user = db.session.get(User, user_id or 0)
     if not is_active_expert(user):
-        raise RoutingError("Choose a colleague to forward to.")
+        raise RoutingError(N_("Choose a colleague to forward to."))
     return user.id

@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
+from knowledge.messages import N_
 from knowledge.models import Topic, User
 from routing.models import Question
 
@@ -163,7 +164,7 @@ def share_of(part: int, whole: int) -> float | None:
 def topic_names(session: Session) -> dict[int | None, str]:
     topics = session.scalars(select(Topic)).all()
     names = {t.id: t.path for t in topics}
-    names[None] = "(no topic)"
+    names[None] = N_("(no topic)")
     return names
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_, Message
+from routing.wording import EVENT_KIND_NAMES
 from routing.analytics.cohort import Filters, in_cohort, p90_rank, share_of, user_names
 from routing.analytics.report import SECONDS, Bars, Histogram, Report, Route, Table
 from routing.models import QuestionFacts, StepWait
@@ -98,17 +100,23 @@ def _waits(session: Session, cohort: list) -> tuple[Wait, ...]:
 
 # --- the report: its page's charts and its CSV tables ---------------------------------------------------
 
+def _step(kind: str) -> Message:
+    """An event kind as staff read it (routing.wording), a msgid the web layer translates."""
+    return Message(EVENT_KIND_NAMES.get(kind, kind.replace("_", " ")))
+
+
 def _charts(figures: Flow) -> dict:
     return {
-        "handoffs": Histogram("Handoffs per routed question", figures.handoffs, x_label="handoffs"),
-        "waits": Bars("Where questions wait: mean time between steps",
-                      [(f"{w.after} → {w.before}", w.mean) for w in figures.waits[:10]], SECONDS),
-        "routes": [Route(f"{r.questions} questions", r.owners) for r in figures.routes],
+        "handoffs": Histogram(N_("Handoffs per routed question"), figures.handoffs, x_label=N_("handoffs")),
+        "waits": Bars(N_("Where questions wait: mean time between steps"),
+                      [(Message("%(after)s → %(before)s", after=_step(w.after), before=_step(w.before)), w.mean)
+                       for w in figures.waits[:10]], SECONDS),
+        "routes": [Route(Message("%(count)s questions", count=r.questions), r.owners) for r in figures.routes],
     }
 
 
 REPORT = Report(
-    name="flow", title="Handoffs & waits", query=lambda session, filters, now: flow(session, filters),
+    name="flow", title=N_("Handoffs & waits"), query=lambda session, filters, now: flow(session, filters),
     charts=_charts, tables=(
         Table("handoffs", ("handoffs", "questions"), lambda f: f.handoffs),
         Table("routes", ("route", "questions"), lambda f: ((" → ".join(r.owners), r.questions) for r in f.routes)),

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_, Message
 from knowledge.models import User
 from knowledge.people import active_experts
 from routing.analytics.cohort import Filters, epoch, epoch_seconds, topic_and_channel, user_names
@@ -104,21 +105,21 @@ def expert_load(session: Session, filters: Filters, now: datetime) -> Load:
 def _charts(figures: Load, expert: int | None = None) -> dict:
     """The load of all experts and each one's peak; with `expert` (a user id), that expert's load too."""
     charts = {
-        "total": Lines("Open questions owned by all experts against their capacity", figures.days,
-                       [("Open questions owned", list(figures.total)),
-                        ("Capacity", [figures.capacity] * len(figures.days))], dashed=("Capacity",)),
-        "peaks": Bars("Highest load per expert in the period", [(e.name, e.peak) for e in figures.experts[:15]]),
+        "total": Lines(N_("Open questions owned by all experts against their capacity"), figures.days,
+                       [(N_("Open questions owned"), list(figures.total)),
+                        (N_("Capacity"), [figures.capacity] * len(figures.days))], dashed=(N_("Capacity"),)),
+        "peaks": Bars(N_("Highest load per expert in the period"), [(e.name, e.peak) for e in figures.experts[:15]]),
     }
     chosen = next((e for e in figures.experts if e.user_id == expert), None)
     if chosen is not None:
-        charts["expert"] = Lines(f"Open questions of {chosen.name}", figures.days,
+        charts["expert"] = Lines(Message("Open questions of %(name)s", name=chosen.name), figures.days,
                                  [(chosen.name, list(chosen.daily)),
-                                  ("Capacity", [chosen.capacity] * len(figures.days))], dashed=("Capacity",))
+                                  (N_("Capacity"), [chosen.capacity] * len(figures.days))], dashed=(N_("Capacity"),))
     return charts
 
 
 REPORT = Report(
-    name="load", title="Expert load", query=expert_load, charts=_charts, options=("expert",), tables=(
+    name="load", title=N_("Expert load"), query=expert_load, charts=_charts, options=("expert",), tables=(
         Table("expert-load", ("expert", "capacity", "day", "open_questions"),
               lambda f: ((e.name, e.capacity, day, n) for e in f.experts for day, n in zip(f.days, e.daily))),
     ))

@@ -17,6 +17,8 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_, Message
+from routing.wording import CHANNEL_NAMES
 from knowledge.models import Article, Topic, article_topics
 from routing.analytics.cohort import Filters, in_cohort, share_of, topic_names
 from routing.analytics.report import SHARE, Bars, Report, Table
@@ -117,16 +119,17 @@ def self_service(session: Session, filters: Filters, *, limit: int = 20) -> Self
 
 def _charts(figures: SelfService) -> dict:
     return {
-        "fcr": Bars("First-contact resolution per channel", [(c.channel, c.share) for c in figures.channels], SHARE),
-        "gaps": Bars("Most frequent searches without results",
+        "fcr": Bars(N_("First-contact resolution per channel"),
+                    [(Message(CHANNEL_NAMES.get(c.channel, c.channel)), c.share) for c in figures.channels], SHARE),
+        "gaps": Bars(N_("Most frequent searches without results"),
                      [(g.query, g.searches) for g in figures.zero_result_queries[:10]]),
-        "uncovered": Bars("Routed questions on topics without a published article",
+        "uncovered": Bars(N_("Routed questions on topics without a published article"),
                           [(t.topic, t.routed_questions) for t in figures.uncovered_topics[:10]]),
     }
 
 
 REPORT = Report(
-    name="self_service", title="Self-service & gaps", charts=_charts,
+    name="self_service", title=N_("Self-service & gaps"), charts=_charts,
     query=lambda session, filters, now: self_service(session, filters),
     export_query=lambda session, filters, now: self_service(session, filters, limit=EXPORT_LIMIT), tables=(
         Table("channels", ("channel", "questions", "answered_from_kb", "share"),

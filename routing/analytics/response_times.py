@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_
 from routing.analytics.cohort import Filters, Times, epoch, epoch_seconds, in_cohort, share_of, topic_names
 from routing.analytics.report import SECONDS, SHARE, Bars, Lines, Report, Table
 from routing.models import OPEN_STATUSES, Question, QuestionFacts
@@ -171,7 +172,7 @@ def overview(session: Session, filters: Filters, now: datetime) -> Overview:
                      for tid, group in by_topic.items()), key=lambda t: (-t.questions, t.topic))
     weeks = tuple(WeekFigures(monday, by_week[n].questions, Times.of(first_response["week", n]),
                               Times.of(answer["week", n]), by_week[n].sla) for n, monday in enumerate(mondays))
-    everything = figures(None, "All topics", total, _all(first_response), _all(answer))
+    everything = figures(None, N_("All topics"), total, _all(first_response), _all(answer))
 
     # The latest breaches: when they stopped growing (answered, or still open now), newest first.
     is_open = facts.status.in_(OPEN_STATUSES)
@@ -203,18 +204,18 @@ def _moment(seconds: int | None) -> datetime | None:
 def _charts(figures: Overview) -> dict:
     weeks = [w.week for w in figures.weeks]
     return {
-        "answer_by_topic": Bars("Median time to answer per topic",
+        "answer_by_topic": Bars(N_("Median time to answer per topic"),
                                 [(t.topic, t.answer.median) for t in figures.topics[:15]], SECONDS),
-        "trend": Lines("Time to first response and to answer per week", weeks, [
-            ("Median time to first response", [w.first_response.median for w in figures.weeks]),
-            ("Median time to answer", [w.answer.median for w in figures.weeks]),
-            ("p90 time to answer", [w.answer.p90 for w in figures.weeks]),
+        "trend": Lines(N_("Time to first response and to answer per week"), weeks, [
+            (N_("Median time to first response"), [w.first_response.median for w in figures.weeks]),
+            (N_("Median time to answer"), [w.answer.median for w in figures.weeks]),
+            (N_("p90 time to answer"), [w.answer.p90 for w in figures.weeks]),
         ], SECONDS),
-        "sla_by_topic": Bars("SLA compliance per topic", [(t.topic, t.sla.compliance) for t in figures.topics[:15]],
+        "sla_by_topic": Bars(N_("SLA compliance per topic"), [(t.topic, t.sla.compliance) for t in figures.topics[:15]],
                              SHARE),
-        "sla_trend": Lines("Promises kept and broken per week", weeks,
-                           [("Breaches", [w.sla.breached for w in figures.weeks]),
-                            ("Kept", [w.sla.met for w in figures.weeks])]),
+        "sla_trend": Lines(N_("Promises kept and broken per week"), weeks,
+                           [(N_("Breaches"), [w.sla.breached for w in figures.weeks]),
+                            (N_("Kept"), [w.sla.met for w in figures.weeks])]),
     }
 
 
@@ -227,7 +228,7 @@ def _topic_rows(figures: Overview):
 
 TIMES = ("count", "median_s", "p90_s")
 REPORT = Report(
-    name="overview", title="Response times & SLA", query=overview, charts=_charts, tables=(
+    name="overview", title=N_("Response times & SLA"), query=overview, charts=_charts, tables=(
         Table("topics", ("topic", "questions", *(f"first_response_{c}" for c in TIMES),
                          *(f"answer_{c}" for c in TIMES), "sla_met", "sla_breached", "sla_pending",
                          "sla_compliance", "escalations", "reroutes", "forwards"), _topic_rows),

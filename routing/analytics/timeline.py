@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import N_
 from routing.analytics.cohort import user_names
 from routing.events import OWNER_KINDS
 from routing.models import Event, Question
@@ -60,5 +61,5 @@ def resource(kind: str, actor_name: str | None) -> str:
     """Who took a step, as the timeline and the event log name them: a person, "customer" or "system"."""
     if actor_name:
         return actor_name
-    return "customer" if kind in CUSTOMER_KINDS else "system"
+    return N_("customer") if kind in CUSTOMER_KINDS else N_("system")
 
