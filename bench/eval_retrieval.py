@@ -84,7 +84,8 @@ def stackfaq() -> tuple[list[Document], list[tuple[str, set[int]]]]:
     return documents, queries
 
 
-def policyqa() -> tuple[list[Document], list[tuple[str, set[int]]]]:
+def policyqa(queries_of: str = "test") -> tuple[list[Document], list[tuple[str, set[int]]]]:
+    """`queries_of`: 'test' for the evaluation, 'train' for calibration (bench/calibrate_confidence.py)."""
     documents, queries = [], []
     for part in ("train", "test"):
         data = json.loads((DATA / "policyqa-nl" / f"policyqa-{part}.json").read_text(encoding="utf-8"))
@@ -93,7 +94,7 @@ def policyqa() -> tuple[list[Document], list[tuple[str, set[int]]]]:
                 doc_id = len(documents) + 1
                 # A context has no title of its own; the product embeds the body of an untitled document.
                 documents.append(Document("article", doc_id, "", paragraph["context"], "public", "nl"))
-                if part == "test":
+                if part == queries_of:
                     queries.extend((qa["question"], {doc_id}) for qa in paragraph["qas"])
     return documents, queries
 
@@ -183,10 +184,8 @@ def demo_queries(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def demo_nl(path: Path, names: dict[str, str]) -> dict:
-    """The demo (Gemeente Wadderveen) loaded as bench/eval_routing_demo_nl.py loads it, searched as a
-    customer searches the public page; per split: Hit@1, Hit@3, MRR over the answerable queries, and
-    how `answer_found` treats the unanswerable ones (flagged) and the answerable ones (false_flags)."""
+def demo_searches(path: Path, names: dict[str, str], limit: int = DEPTH) -> list[tuple[dict, list, set[int]]]:
+    """Each query of the file with the customer's hits in the demo and the ids of its expected articles."""
     from datetime import datetime, timezone
 
     from sqlalchemy import select
@@ -199,7 +198,7 @@ def demo_nl(path: Path, names: dict[str, str]) -> dict:
 
     queries = demo_queries(path)
     now = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
-    report = {}
+    out = []
     with tempfile.TemporaryDirectory() as folder:
         config = {"VRAAGBAAK_ENV": "testing", "TESTING": True, "SECRET_KEY": "bench-only",
                   "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/demo.db", "INDEX_DIR": f"{folder}/index",
@@ -217,15 +216,24 @@ def demo_nl(path: Path, names: dict[str, str]) -> dict:
             if unknown:
                 raise SystemExit(f"expected titles that are no published public article of the demo: {unknown}")
             service = search_service()
-            rows: dict[str, list] = {}
             for q in queries:
-                hits = service.search(q["query"], public_only=True, kinds=("article",), limit=DEPTH, today=None)
-                rows.setdefault(q["split"], []).append(([h.id for h in hits], {ids[t] for t in q["expected"]},
-                                                        answer_found(hits), q["query"],
-                                                        hits[0].title if hits else None,
-                                                        hits[0].confidence if hits else 0.0))
+                hits = service.search(q["query"], public_only=True, kinds=("article",), limit=limit)
+                out.append((q, hits, {ids[t] for t in q["expected"]}))
             service.close()
             db.engine.dispose()
+    return out
+
+
+def demo_nl(path: Path, names: dict[str, str]) -> dict:
+    """The demo (Gemeente Wadderveen) loaded as bench/eval_routing_demo_nl.py loads it, searched as a
+    customer searches the public page; per split: Hit@1, Hit@3, MRR over the answerable queries, and
+    how `answer_found` treats the unanswerable ones (flagged) and the answerable ones (false_flags)."""
+    report: dict = {}
+    rows: dict[str, list] = {}
+    for q, hits, relevant in demo_searches(path, names):
+        rows.setdefault(q["split"], []).append(([h.id for h in hits], relevant, answer_found(hits), q["query"],
+                                                hits[0].title if hits else None,
+                                                hits[0].confidence if hits else 0.0))
     for split, results in sorted(rows.items()):
         answerable = [r for r in results if r[1]]
         unanswerable = [r for r in results if not r[1]]

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from knowledge.search import MAX_QUERY_CHARS, SearchHit, SearchService, query_as_typed
+from knowledge.search import MAX_QUERY_CHARS, SearchHit, SearchService, answer_found, query_as_typed
 from routing.models import SearchLog
 
 # MAX_QUERY_CHARS is knowledge's bound on a query; the web layer takes its form limit from here.
@@ -36,13 +36,16 @@ class Searcher:
 def search_and_log(session: Session, now: datetime, service: SearchService, query: str, searcher: Searcher,
                    *, limit: int = 10) -> tuple[SearchLog, list[SearchHit]]:
     """Customers see public articles; staff also internal articles and previously answered questions,
-    and which articles are past their review date (an editorial matter, not the customer's)."""
+    and which articles are past their review date (an editorial matter, not the customer's).
+    The log keeps whether a direct answer was found (`entry.answer_found`): the page says so, and the
+    knowledge-gap report counts the searches without one."""
     hits = service.search(
         query, public_only=not searcher.is_staff, kinds=("article", "question") if searcher.is_staff else ("article",),
         limit=limit, today=now.date() if searcher.is_staff else None,
     )
     entry = SearchLog(at=now, query=query_as_typed(query), role=searcher.role,
-                      channel=searcher.channel, user_id=searcher.user_id, result_count=len(hits))
+                      channel=searcher.channel, user_id=searcher.user_id, result_count=len(hits),
+                      answer_found=answer_found(hits))
     session.add(entry)
     session.flush()
     return entry, hits
