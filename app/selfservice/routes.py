@@ -1,7 +1,8 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from app.actions import commit_action
 from app.extensions import db
+from app.i18n import LANGUAGES, SESSION_KEY
 from app.search import search_service
 from app.selfservice import bp
 from app.selfservice.words import customer_words
@@ -33,6 +34,17 @@ DONE = {"reply": "replied", "follow-up": "replied", "rate": "rated"}  # keys of 
 @bp.context_processor
 def _words():
     return {"cw": customer_words()}
+
+
+@bp.route("/taal", methods=["POST"])
+def choose_language():
+    """The NL/EN switch: a visitor's choice beats their browser's until the session ends."""
+    locale = request.form.get("locale", "")
+    if locale not in LANGUAGES:
+        abort(400)
+    session[SESSION_KEY] = locale
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("selfservice.home"))
 
 
 @bp.route("/")
