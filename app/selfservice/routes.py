@@ -55,7 +55,8 @@ def home():
     # The public page searches as a customer would, whoever is signed in.
     entry, hits = search_and_log(db.session, now(), search_service(), query, Searcher(channel="web"))
     db.session.commit()
-    return render_template("selfservice/results.html", query=query, hits=hits, search_id=entry.id)
+    return render_template("selfservice/results.html", query=query, hits=hits, search_id=entry.id,
+                           answer_found=entry.answer_found)
 
 
 @bp.route("/articles/<int:article_id>")
