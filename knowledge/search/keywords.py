@@ -24,7 +24,7 @@ from knowledge.search.fulltext import FIELD_BOOSTS, FullTextIndex, IndexContents
 
 # The fields whose words may be Dutch compounds (`knowledge.search.compounds`).
 COMPOUND_FIELDS = ("title_nl", "body_nl")
-MAX_COMPOUNDS_PER_PART = 30  # a common head ('kaart') ends many compounds: the most frequent count
+MAX_COMPOUNDS_PER_PART = 10  # a head may end many compounds: the most frequent count
 
 # BM25's usual constants (Whoosh's defaults too): term-frequency saturation and length normalisation.
 K1 = 1.2
@@ -272,33 +272,32 @@ class KeywordIndex:
 
 
     def _with_compound_parts(self, text: str, terms) -> dict[tuple[str, str], float]:
-        """The query's terms, plus the parts of its Dutch compounds and the compounds its words end
-        (`knowledge.search.compounds`), each part at `PART_WEIGHT`; a term the query has anyway keeps
-        its own weight. Called under the lock: it reads the vocabulary."""
+        """The query's terms, plus the parts of its Dutch compounds, the compounds its words written
+        apart form, and the compounds a word the index never holds alone ends
+        (`knowledge.search.compounds`), each at `PART_WEIGHT`; a term the query has anyway keeps its
+        own weight. Called under the lock: it reads the vocabulary."""
         out: dict[tuple[str, str], float] = dict(terms)
+        words = compounds.surface_words(text)
         for field in COMPOUND_FIELDS:
-            def known(term: str, field=field) -> bool:
-                return (field, term) in self._postings
+            def frequency(term: str, field=field) -> int:
+                postings = self._postings.get((field, term))
+                return 0 if postings is None else len(postings.rows) + len(postings._new_rows)
 
             def stem(word: str, field=field) -> str | None:
                 return self._fulltext.stem(field, word)
 
-            extra: dict[str, float] = {}
-            for word in compounds.surface_words(text):
-                whole = stem(word)
-                for part in compounds.split(word, known, stem) or ():
-                    extra[part] = max(extra.get(part, 0.0), compounds.PART_WEIGHT)
-                found: set[str] = set()
-                for ending in {compounds.head_stem(word, stem), whole} - {None}:
-                    for term in self._endings.get((field, ending), ()):
-                        modifier = term[:len(term) - len(ending)]
-                        if term != whole and compounds.modifier_known(
-                                modifier, lambda m: bool(known(stem(m) or "") or compounds.split(m, known, stem))):
-                            found.add(term)
-                for term in sorted(found, key=lambda t: -len(self._postings[(field, t)].rows))[
-                        :MAX_COMPOUNDS_PER_PART]:
-                    extra[term] = max(extra.get(term, 0.0), compounds.PART_WEIGHT)
-            for term, weight in extra.items():
-                if (field, term) not in out and known(term):
-                    out[(field, term)] = weight
+            extra: set[str] = set()
+            for word in words:
+                extra.update(compounds.split(word, frequency, stem) or ())
+                if frequency(stem(word) or ""):
+                    continue  # the organisation writes it alone: its compounds are other things
+                head = compounds.head_stem(word, stem)
+                found = [term for term in self._endings.get((field, head), ()) if term != head] if head else []
+                extra.update(sorted(found, key=lambda t: -frequency(t))[:MAX_COMPOUNDS_PER_PART])
+            for first, second in zip(words, words[1:]):
+                extra.update(term for term in map(stem, compounds.joined(first, second))
+                             if term and frequency(term))
+            for term in extra:
+                if (field, term) not in out:
+                    out[(field, term)] = compounds.PART_WEIGHT
         return out

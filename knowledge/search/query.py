@@ -15,7 +15,7 @@ from datetime import date
 
 import numpy as np
 
-from knowledge.search.confidence import Evidence, confidences, threshold
+from knowledge.search.confidence import CROWD, Evidence, confidences, threshold
 from knowledge.search.documents import split_key
 from knowledge.search.embeddings import Embedder
 from knowledge.search.keywords import KeywordHit
@@ -88,7 +88,9 @@ class HybridSearch:
             scored.update(fused)
             model_of.update(dict.fromkeys(fused, name))
         ranked = sorted(scored.items(), key=lambda item: (-item[1].fused, item[0]))
-        evidence = [e for _, e in ranked[:CANDIDATES]]
+        # A result's confidence reads its neighbours (the next result, the first ten): the same
+        # however many results the caller shows.
+        evidence = [e for _, e in ranked[:max(limit + 1, CROWD)]]
         by_model = {name: confidences(evidence, name) for name in set(model_of.values())}
         ranked = ranked[:limit]
         snippets = self.replica.fulltext.snippets([key for key, _ in ranked], words)
