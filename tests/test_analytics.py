@@ -403,8 +403,8 @@ def test_every_table_exports_as_csv_with_the_same_figures(client, auth, history)
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     parking = next(r for r in rows if r["topic"] == "Parking")
     assert (parking["questions"], parking["first_response_median_s"], parking["sla_breached"]) == ("3", "1800", "1")
-    for table in ("weeks", "breaches", "handoffs", "routes", "waits", "channels", "zero-result-queries", "without-direct-answer",
-                  "uncovered-topics", "expert-load"):
+    for table in ("weeks", "breaches", "handoffs", "routes", "waits", "channels", "zero-result-queries",
+                  "without-direct-answer", "uncovered-topics", "expert-load"):
         assert client.get(f"/analytics/{table}.csv?from=2026-03-02&to=2026-03-15").status_code == 200, table
     assert client.get("/analytics/nonsense.csv").status_code == 404
     events = list(csv.reader(io.StringIO(

@@ -92,14 +92,3 @@ def endings(term: str) -> Iterable[str]:
     """The endings of an indexed term that may be a compound's last part (with a modifier before it)."""
     for cut in range(MIN_PART, len(term) - MIN_HEAD + 1):
         yield term[cut:]
-
-
-def _unused_modifier_known(modifier: str, known_prefix: Callable[[str], bool]) -> bool:
-    """Whether the part before a compound's head is a word of the vocabulary (linking letters aside)."""
-    for link in LINKS:
-        if link and not modifier.endswith(link):
-            continue
-        first = modifier[:len(modifier) - len(link)] if link else modifier
-        if len(first) >= MIN_PART and known_prefix(first):
-            return True
-    return False
