@@ -32,8 +32,10 @@ class Calibration:
 
 # Fitted by bench/calibrate_confidence.py (see its JSON output for data, splits and reliability).
 MODELS: dict[str, Calibration] = {
-    "all-minilm-l6-v2": Calibration(weights=(8.0, 8.0, 4.0, -4.0, 1.0, 0.5), bias=-5.0, threshold=0.5),
-    "multilingual-e5-small-q4": Calibration(weights=(20.0, 20.0, 4.0, -4.0, 1.0, 0.5), bias=-17.0, threshold=0.5),
+    "all-minilm-l6-v2": Calibration(
+        weights=(12.2435, 1.2212, -1.059, -6.7752, 4.2517, -0.8301), bias=-9.9834, threshold=0.0379),
+    "multilingual-e5-small-q4": Calibration(
+        weights=(61.2564, 6.2084, 1.2172, -6.3081, 4.7531, -2.6371), bias=-55.8622, threshold=0.0989),
 }
 # The deterministic test double has no meaning to calibrate: its cosine is word overlap, and it
 # counts as an answer from half the words shared (confidence 0.5 at cosine 0.5).
