@@ -49,10 +49,13 @@ demo: migrate
 	$(BIN)/flask demo load --if-empty
 	@test -d instance/index/whoosh || $(BIN)/flask kb reindex
 
+# gunicorn as shipped (gunicorn.conf.py): each worker loads the models and opens the index before it
+# takes a request, so the first search is as fast as the rest. `flask run --debug` still works for
+# development; there the first request starts the warm-up and /api/v1/health says "starting" meanwhile.
 run: demo
 	@$(BIN)/flask demo sign-ins
-	@echo "Serving on http://127.0.0.1:5000"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Serving on http://127.0.0.1:5000 once the models are loaded"
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 'app:create_app()'
 
 # Browser tests drive Debian's Chromium (Playwright cannot download browsers here). Installing it needs
 # root; without it the browser tests are skipped locally, but never in CI (CI=true makes them fail).

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, format_datetime, gettext
+from flask_babel import Babel, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
 from routing.sla import DEFAULT_TIMEZONE
@@ -38,8 +38,10 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
     babel.init_app(app, locale_selector=selected_locale, timezone_selector=lambda: current_app.config["TIMEZONE"])
     app.add_template_filter(translated)
+    app.add_template_filter(sentence)
     app.add_template_filter(local_time)
-    app.jinja_env.globals.update(current_locale=selected_locale, LANGUAGE_NAMES=LANGUAGE_NAMES)
+    # current_locale: the language this page is said in (force_locale included, as for a tracking page or a mail)
+    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), LANGUAGE_NAMES=LANGUAGE_NAMES)
 
 
 def selected_locale() -> str:
@@ -61,9 +63,19 @@ def translated(value) -> str:
     if value is None:
         return ""
     msgid = getattr(value, "msgid", None)
-    if msgid is not None:
-        return gettext(msgid, **value.params)
+    if msgid is not None:  # a parameter may be a Message too ("Your question is with %(who)s", who=Team …)
+        params = {name: translated(p) if hasattr(p, "msgid") else
+                  format_decimal(p) if isinstance(p, int) and not isinstance(p, bool) else p
+                  for name, p in value.params.items()}
+        return gettext(msgid, **params) if params else gettext(msgid)
     return gettext(str(value)) if str(value) else ""
+
+
+def sentence(value) -> str:
+    """`translated`, its first letter a capital: for a domain text that starts with a parameter
+    ("our specialists …")."""
+    text = translated(value)
+    return text[:1].upper() + text[1:]
 
 
 def local_time(moment: datetime | None, pattern: str = "EEE d MMM HH:mm") -> str:
