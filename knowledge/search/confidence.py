@@ -33,9 +33,9 @@ class Calibration:
 # Fitted by bench/calibrate_confidence.py (see its JSON output for data, splits and reliability).
 MODELS: dict[str, Calibration] = {
     "all-minilm-l6-v2": Calibration(
-        weights=(12.2435, 1.2212, -1.059, -6.7752, 4.2517, -0.8301), bias=-9.9834, threshold=0.0379),
+        weights=(11.2718, 1.6648, -0.9201, -6.2729, 4.0983, -0.58), bias=-9.5773, threshold=0.0309),
     "multilingual-e5-small-q4": Calibration(
-        weights=(61.2564, 6.2084, 1.2172, -6.3081, 4.7531, -2.6371), bias=-55.8622, threshold=0.0989),
+        weights=(51.0794, 11.4362, 1.2539, -4.1719, 4.3351, -2.4355), bias=-46.7643, threshold=0.0645),
 }
 # The deterministic test double has no meaning to calibrate: its cosine is word overlap, and it
 # counts as an answer from half the words shared (confidence 0.5 at cosine 0.5).
