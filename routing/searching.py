@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from knowledge.search import MAX_QUERY_CHARS, SearchHit, SearchService, query_as_typed
+from knowledge.search import MAX_QUERY_CHARS, SearchHit, SearchService, answer_found, query_as_typed
 from routing.models import SearchLog
 
 # MAX_QUERY_CHARS is knowledge's bound on a query; the web layer takes its form limit from here.
@@ -45,7 +45,9 @@ def search_and_log(session: Session, now: datetime, service: SearchService, quer
                    *, limit: int = 10, continues: int | None = None) -> tuple[SearchLog, list[SearchHit]]:
     """Customers see public articles; staff also internal articles and previously answered questions,
     and which articles are past their review date (an editorial matter, not the customer's).
-    `continues`: the search this one refines (the previous keystroke's); its row is reused if it may be."""
+    `continues`: the search this one refines (the previous keystroke's); its row is reused if it may be.
+    The log keeps whether a direct answer was found (`entry.answer_found`): the page says so, and the
+    knowledge-gap report counts the searches without one."""
     hits = service.search(
         query, public_only=not searcher.is_staff, kinds=("article", "question") if searcher.is_staff else ("article",),
         limit=limit, today=now.date() if searcher.is_staff else None,
@@ -56,6 +58,7 @@ def search_and_log(session: Session, now: datetime, service: SearchService, quer
         session.add(entry)
     entry.at, entry.query, entry.result_count = now, query_as_typed(query), len(hits)
     entry.channel = searcher.channel or entry.channel
+    entry.answer_found = answer_found(hits)
     session.flush()
     return entry, hits
 

@@ -139,16 +139,16 @@ def history(session, clock):
     q6 = _ask(session, t6, "Do I need a permit for a skip on the street?", "phone", "permits")
     assign_to_expert(session, t6 + timedelta(minutes=5), q6, pim.id, due_at=t6 + timedelta(days=2), actor_id=None)
 
-    def search(at, query, results, role="public", question=None):
-        session.add(SearchLog(at=at, query=query, role=role, result_count=results,
+    def search(at, query, results, role="public", question=None, answer_found=None):
+        session.add(SearchLog(at=at, query=query, role=role, result_count=results, answer_found=answer_found,
                               question_id=question.id if question else None))
 
-    search(T0 - timedelta(days=1), "container park", 0)  # before the period
-    search(T0 + timedelta(minutes=1), "parking visitor", 3)
-    search(T0 + timedelta(hours=4), "bulky waste on sunday", 0)
-    search(T0 + timedelta(days=2), "Bulky waste on Sunday", 0, role="agent")
-    search(T0 + timedelta(days=3), "parking fine appeal", 0)
-    search(t5 - timedelta(minutes=2), "bigger bin", 1, question=q5)
+    search(T0 - timedelta(days=1), "container park", 0, answer_found=False)  # before the period
+    search(T0 + timedelta(minutes=1), "parking visitor", 3, answer_found=True)
+    search(T0 + timedelta(hours=4), "bulky waste on sunday", 0, answer_found=False)
+    search(T0 + timedelta(days=2), "Bulky waste on Sunday", 0, role="agent", answer_found=False)
+    search(T0 + timedelta(days=3), "parking fine appeal", 0)  # logged before answer_found was recorded
+    search(t5 - timedelta(minutes=2), "bigger bin", 1, question=q5, answer_found=False)  # a weak result only
     session.commit()
     clock.now = NOW
     return {"q1": q1, "q2": q2, "q3": q3, "q4": q4, "q5": q5, "q6": q6, "petra": petra, "pim": pim,
@@ -242,6 +242,8 @@ def test_first_contact_resolution_deflection_and_knowledge_gaps(session, history
     # four public searches in the period, one of which became Q5
     assert (figures.deflection.public_searches, figures.deflection.without_question) == (4, 3)
     assert figures.deflection.share == 0.75
+    # of the three public searches that recorded it, two found no direct answer (one had a weak result)
+    assert (figures.direct_answers.searches, figures.direct_answers.without_answer) == (3, 2)
     assert [(g.query, g.searches) for g in figures.zero_result_queries] == [
         ("bulky waste on sunday", 2), ("parking fine appeal", 1)]
     # parking has only a draft article; waste has a published one
@@ -402,7 +404,7 @@ def test_every_table_exports_as_csv_with_the_same_figures(client, auth, history)
     parking = next(r for r in rows if r["topic"] == "Parking")
     assert (parking["questions"], parking["first_response_median_s"], parking["sla_breached"]) == ("3", "1800", "1")
     for table in ("weeks", "breaches", "handoffs", "routes", "waits", "channels", "zero-result-queries",
-                  "uncovered-topics", "expert-load"):
+                  "without-direct-answer", "uncovered-topics", "expert-load"):
         assert client.get(f"/analytics/{table}.csv?from=2026-03-02&to=2026-03-15").status_code == 200, table
     assert client.get("/analytics/nonsense.csv").status_code == 404
     events = list(csv.reader(io.StringIO(

@@ -238,3 +238,30 @@ def test_a_closed_search_service_stops_following_the_change_log(app, client, ses
     app.extensions["search"].close()
     followers[0].join(5)
     assert not followers[0].is_alive()
+
+
+def test_a_search_says_whether_it_found_a_direct_answer_and_how_sure_each_result_is(client, session):
+    make_article(session, "Order a new green bin", "Order a new green bin online; it is delivered in a week.")
+    make_article(session, "Green roofs subsidy", "A subsidy for sedum roofs on houses.")
+    answered = search(client, "order a new green bin")
+    assert answered["answer_found"] is True
+    confidences = [r["confidence"] for r in answered["results"]]
+    assert all(0.0 <= c <= 1.0 for c in confidences) and confidences == sorted(confidences, reverse=True)
+    assert answered["results"][0]["title"] == "Order a new green bin"
+
+    weak = search(client, "green tomatoes recipe")  # shares a word, answers nothing
+    assert weak["results"] and weak["answer_found"] is False
+    assert search(client, "xylophone")["answer_found"] is False  # no result at all
+    logged = session.scalars(select(SearchLog.answer_found).order_by(SearchLog.id)).all()
+    assert logged == [True, False, False]
+
+
+def test_the_public_page_says_when_nothing_answers_directly_and_offers_to_ask(client, session):
+    make_article(session, "Green roofs subsidy", "A subsidy for sedum roofs on houses.")
+    page = client.get("/?q=green+tomatoes+recipe").get_data(as_text=True)
+    assert "Green roofs subsidy" in page  # the results are still shown
+    assert "No direct answer found." in page
+    assert 'href="/ask?q=green+tomatoes+recipe"' in page
+
+    page = client.get("/?q=green+roofs+subsidy").get_data(as_text=True)
+    assert "No direct answer found." not in page

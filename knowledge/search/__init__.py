@@ -12,6 +12,8 @@ Callers import from `knowledge.search` only, never from its modules: what is not
 - `vectors`    document vectors: stored in the database, served from memory
 - `replica`    `IndexReplica`: this process's copy of the indexes, kept current from the change log
 - `query`      `HybridSearch`: answering a search from the replica (candidates, fusion, hits, snippets)
+- `compounds`  Dutch compounds split on the keyword side, from the index's own vocabulary
+- `confidence` how sure a search is of each result, and whether it found an answer at all
 - `service`    `SearchService`, joining the two: one process's search, built by the web layer and
                handed to `routing/`
 
@@ -23,7 +25,7 @@ from knowledge.search.documents import ArticleSource, Document, DocumentSource
 from knowledge.search.embeddings import E5Embedder, Embedder, HashingEmbedder, MiniLMEmbedder, embedder_named
 from knowledge.search.fulltext import FIELD_BOOSTS, FullTextIndex
 from knowledge.search.keywords import KeywordIndex
-from knowledge.search.query import CANDIDATES, SearchHit
+from knowledge.search.query import CANDIDATES, SearchHit, answer_found
 from knowledge.search.query_text import MAX_QUERY_CHARS, clean_query, query_as_typed, without_control_characters
 from knowledge.search.service import SearchService
 from knowledge.search.vectors import VectorSpace, document_vectors, embed_and_store, load_vectors, stored_model
@@ -32,6 +34,7 @@ __all__ = [
     # searching
     "SearchService",
     "SearchHit",
+    "answer_found",
     "CANDIDATES",
     # what a person typed, made safe
     "MAX_QUERY_CHARS",

@@ -257,6 +257,12 @@ class FullTextIndex:
                 terms[(name, term)] += 1
         return terms
 
+    def stem(self, field: str, word: str) -> str | None:
+        """One word as `field`'s analyser indexes it; None for a stop word."""
+        for term in self._schema[field].process_text(word, mode="query"):
+            return term
+        return None
+
     def contents(self) -> "IndexContents":
         """Everything indexed, read from one generation: documents with their field lengths, and
         postings. It reads through a searcher of its own, so that requests reading the shared one

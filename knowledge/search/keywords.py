@@ -18,8 +18,13 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from knowledge.search import compounds
 from knowledge.search.documents import Document
 from knowledge.search.fulltext import FIELD_BOOSTS, FullTextIndex, IndexContents
+
+# The fields whose words may be Dutch compounds (`knowledge.search.compounds`).
+COMPOUND_FIELDS = ("title_nl", "body_nl")
+MAX_COMPOUNDS_PER_PART = 10  # a head may end many compounds: the most frequent count
 
 # BM25's usual constants (Whoosh's defaults too): term-frequency saturation and length normalisation.
 K1 = 1.2
@@ -69,6 +74,8 @@ class KeywordIndex:
 
     def _clear(self) -> None:
         self._postings: dict[tuple[str, str], _Postings] = {}
+        # (field, ending) → the Dutch terms that end so: the compounds a query's last part may find.
+        self._endings: dict[tuple[str, str], set[str]] = {}
         self._row: dict[str, int] = {}
         self._keys: list[str | None] = []
         capacity = 1024
@@ -129,6 +136,8 @@ class KeywordIndex:
                 known = self._postings.get((field, term))  # the same term in an earlier segment
                 if known is not None:
                     rows, tfs = np.concatenate([known.rows, rows]), np.concatenate([known.tfs, tfs])
+                if known is None:
+                    self._note_term(field, term)
                 self._postings[(field, term)] = _Postings(rows, tfs)
 
     def _new_row(self, key: str, *, audience: str, kind: str) -> int:
@@ -160,7 +169,13 @@ class KeywordIndex:
         postings = self._postings.get((field, term))
         if postings is None:
             postings = self._postings[(field, term)] = _Postings()
+            self._note_term(field, term)
         return postings
+
+    def _note_term(self, field: str, term: str) -> None:
+        if field in COMPOUND_FIELDS:
+            for ending in compounds.endings(term):
+                self._endings.setdefault((field, ending), set()).add(term)
 
     def _remove(self, key: str) -> None:
         row = self._row.pop(key, None)
@@ -188,6 +203,8 @@ class KeywordIndex:
                 self._postings[term_key] = _Postings(new_row[rows[keep]].astype(np.int32), tfs[keep])
             else:
                 del self._postings[term_key]
+                for ending in compounds.endings(term_key[1]) if term_key[0] in COMPOUND_FIELDS else ():
+                    self._endings.get((term_key[0], ending), set()).discard(term_key[1])
         self._keys = [key for key in self._keys if key is not None]
         self._row = {key: row for row, key in enumerate(self._keys)}
         count = len(self._keys)
@@ -210,6 +227,8 @@ class KeywordIndex:
         if not terms:
             return []
         with self._lock:
+            if "nl" in languages:
+                terms = self._with_compound_parts(text, terms)
             count = len(self._row)
             if not count:
                 return []
@@ -222,7 +241,7 @@ class KeywordIndex:
             if "article" not in kinds:
                 allowed &= self._question[:used]
             hit_rows, hit_weights = [], []
-            for (field, term), times in terms.items():
+            for (field, term), times in terms.items():  # `times` may be a fraction: a compound's part
                 postings = self._postings.get((field, term))
                 if postings is None:
                     continue
@@ -251,3 +270,34 @@ class KeywordIndex:
             best = best[np.lexsort((best, -scores[best]))]
             return [KeywordHit(key=self._keys[row], score=float(scores[row])) for row in best]
 
+
+    def _with_compound_parts(self, text: str, terms) -> dict[tuple[str, str], float]:
+        """The query's terms, plus the parts of its Dutch compounds, the compounds its words written
+        apart form, and the compounds a word the index never holds alone ends
+        (`knowledge.search.compounds`), each at `PART_WEIGHT`; a term the query has anyway keeps its
+        own weight. Called under the lock: it reads the vocabulary."""
+        out: dict[tuple[str, str], float] = dict(terms)
+        words = compounds.surface_words(text)
+        for field in COMPOUND_FIELDS:
+            def frequency(term: str, field=field) -> int:
+                postings = self._postings.get((field, term))
+                return 0 if postings is None else len(postings.rows) + len(postings._new_rows)
+
+            def stem(word: str, field=field) -> str | None:
+                return self._fulltext.stem(field, word)
+
+            extra: set[str] = set()
+            for word in words:
+                extra.update(compounds.split(word, frequency, stem) or ())
+                if frequency(stem(word) or ""):
+                    continue  # the organisation writes it alone: its compounds are other things
+                head = compounds.head_stem(word, stem)
+                found = [term for term in self._endings.get((field, head), ()) if term != head] if head else []
+                extra.update(sorted(found, key=lambda t: -frequency(t))[:MAX_COMPOUNDS_PER_PART])
+            for first, second in zip(words, words[1:]):
+                extra.update(term for term in map(stem, compounds.joined(first, second))
+                             if term and frequency(term))
+            for term in extra:
+                if (field, term) not in out:
+                    out[(field, term)] = compounds.PART_WEIGHT
+        return out

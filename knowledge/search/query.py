@@ -15,6 +15,7 @@ from datetime import date
 
 import numpy as np
 
+from knowledge.search.confidence import CROWD, Evidence, confidences, threshold
 from knowledge.search.documents import split_key
 from knowledge.search.embeddings import Embedder
 from knowledge.search.keywords import KeywordHit
@@ -35,6 +36,16 @@ class SearchHit:
     language: str
     audience: str
     review_overdue: bool = False
+    # The probability that this result answers the query (`knowledge.search.confidence`), and
+    # whether that reaches its model's threshold: on the first result, whether an answer was found.
+    confidence: float = 0.0
+    answers: bool = False
+    evidence: Evidence | None = None  # what the ranking knew of it, for calibration
+
+
+def answer_found(hits: list[SearchHit]) -> bool:
+    """Whether the search found a direct answer: its best result is confident enough."""
+    return bool(hits) and hits[0].answers
 
 
 class HybridSearch:
@@ -57,20 +68,34 @@ class HybridSearch:
         language = guess_language(words)
         languages = (language,) if language else ("en", "nl")
         spaces = {self.replica.space_for(lang).embedder.name: self.replica.space_for(lang) for lang in languages}
+        # One space for every language (e5 for an organisation with Dutch): its cosines compare across
+        # languages, so a Dutch query may find an English article; the query's words are then looked
+        # for in every language's fields too (Dutch names stand in English articles: 'afvalstoffenheffing').
+        if self.replica.one_space:
+            languages = ("en", "nl")
         keyword = self.replica.keywords.search(words, public_only=public_only, kinds=kinds, languages=languages,
                                                limit=CANDIDATES)
         # The models read the words as typed; the keyword parser gets the cleaned `words`.
         as_typed = query_as_typed(text)
         spaces = {name: space for name, space in spaces.items() if len(space)}
         vectors = self._query_vectors_for([space.embedder for space in spaces.values()], as_typed)
-        scored: dict[str, float] = {}
+        scored: dict[str, Evidence] = {}
+        model_of: dict[str, str] = {}
         for name, space in spaces.items():
             vector = vectors[name]
             in_space = [h for h in keyword if self._space_of(h.key) is space]
-            scored.update(fuse(space, vector, in_space, public_only=public_only, kinds=kinds))
-        ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:limit]
+            fused = fuse(space, vector, in_space, public_only=public_only, kinds=kinds)
+            scored.update(fused)
+            model_of.update(dict.fromkeys(fused, name))
+        ranked = sorted(scored.items(), key=lambda item: (-item[1].fused, item[0]))
+        # A result's confidence reads its neighbours (the next result, the first ten): the same
+        # however many results the caller shows.
+        evidence = [e for _, e in ranked[:max(limit + 1, CROWD)]]
+        by_model = {name: confidences(evidence, name) for name in set(model_of.values())}
+        ranked = ranked[:limit]
         snippets = self.replica.fulltext.snippets([key for key, _ in ranked], words)
-        return [self._hit(key, score, snippets.get(key), today) for key, score in ranked]
+        return [self._hit(key, e, by_model[model_of[key]][i], model_of[key], snippets.get(key), today)
+                for i, (key, e) in enumerate(ranked)]
 
     def _space_of(self, key: str) -> VectorSpace | None:
         stored = self.replica.result_fields(key)
@@ -127,12 +152,15 @@ class HybridSearch:
                 self._query_vectors.popitem(last=False)
         return vector
 
-    def _hit(self, key: str, score: float, snippet: str | None, today: date | None) -> SearchHit:
+    def _hit(self, key: str, evidence: Evidence, confidence: float, model: str, snippet: str | None,
+             today: date | None) -> SearchHit:
         kind, i = split_key(key)
         f = self.replica.result_fields(key) or {}
         snippet = snippet or html.escape(f.get("teaser", ""))
         review_by = f.get("review_by")
-        return SearchHit(kind=kind, id=i, title=f.get("title", ""), snippet=snippet, score=round(score, 4),
+        return SearchHit(kind=kind, id=i, title=f.get("title", ""), snippet=snippet,
+                         score=round(evidence.fused, 4), confidence=round(confidence, 4),
+                         answers=confidence >= threshold(model), evidence=evidence,
                          language=f.get("language", "en"), audience=f.get("audience", "internal"),
                          review_overdue=bool(today and review_by and review_by < today))
 
@@ -157,7 +185,7 @@ def guess_language(text: str) -> str | None:
 
 
 def fuse(space: VectorSpace, query: np.ndarray, keyword: list[KeywordHit], *, public_only: bool,
-         kinds: tuple[str, ...]) -> dict[str, float]:
+         kinds: tuple[str, ...]) -> dict[str, Evidence]:
     """Keyword and meaning, on one scale, for the documents of one embedding model.
 
     Each signal is min-max normalised over its own top candidates, then summed with the model's
@@ -185,7 +213,8 @@ def fuse(space: VectorSpace, query: np.ndarray, keyword: list[KeywordHit], *, pu
             continue  # shares no word and hardly any meaning: not a result at all
         dense = _scaled(cos, low, high)
         words = _scaled(keyword_scores[key], k_low, k_high) if key in keyword_scores else 0.0
-        fused[key] = (1 - keyword_weight) * dense + keyword_weight * words
+        fused[key] = Evidence(fused=(1 - keyword_weight) * dense + keyword_weight * words, cosine=cos,
+                              keyword=words, has_keyword=key in keyword_scores)
     return fused
 
 

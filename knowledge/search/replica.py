@@ -61,6 +61,11 @@ class IndexReplica:
         """The embedder for a document or query in `language`: English's for a language without its own."""
         return self.embedders.get(language) or self.embedders["en"]
 
+    @property
+    def one_space(self) -> bool:
+        """Whether every language's documents share one embedder's space (their cosines compare)."""
+        return len(self.spaces) == 1
+
     def space_for(self, language: str) -> VectorSpace:
         """The vector space that holds the documents in `language`."""
         return self.spaces[self.embedder_for(language).name]

@@ -4,6 +4,9 @@
 - **Self-service deflection**: public searches (role `public`) in the period that did not end in a
   question (`SearchLog.question_id` is NULL), over all public searches in the period. Searches have no
   topic and customers have no channel, so only the period applies to deflection and to zero-result queries.
+- **Searches without a direct answer**: public searches whose best result was not confident enough
+  (`SearchLog.answer_found` false; zero-result searches included), over the public searches that
+  recorded it (searches logged before it was recorded count as neither).
 - **Knowledge gaps**: the most frequent zero-result queries (case-insensitive, any searcher), and topics
   with routed questions in the period but no published article on that topic.
 
@@ -49,6 +52,16 @@ class Deflection:
 
 
 @dataclass(frozen=True)
+class DirectAnswers:
+    searches: int  # public searches that recorded whether they found a direct answer
+    without_answer: int
+
+    @property
+    def share(self) -> float | None:
+        return share_of(self.without_answer, self.searches)
+
+
+@dataclass(frozen=True)
 class GapQuery:
     query: str
     searches: int
@@ -68,6 +81,7 @@ class SelfService:
     channels: tuple[ChannelResolution, ...]
     total: ChannelResolution
     deflection: Deflection
+    direct_answers: DirectAnswers
     zero_result_queries: tuple[GapQuery, ...]
     uncovered_topics: tuple[UncoveredTopic, ...]
 
@@ -91,6 +105,10 @@ def self_service(session: Session, filters: Filters, *, limit: int = 20) -> Self
         select(func.count(), func.count(case((SearchLog.question_id.is_(None), 1))))
         .where(SearchLog.role == "public", *searched)).one()
 
+    told, without_answer = session.execute(
+        select(func.count(SearchLog.answer_found), func.count(case((SearchLog.answer_found.is_(False), 1))))
+        .where(SearchLog.role == "public", *searched)).one()
+
     query = func.lower(SearchLog.query)
     gaps = session.execute(
         select(query, func.count(), func.max(SearchLog.at))
@@ -110,6 +128,7 @@ def self_service(session: Session, filters: Filters, *, limit: int = 20) -> Self
     names = topic_names(session) if uncovered else {}
     return SelfService(
         channels=channels, total=total, deflection=Deflection(public, without_question),
+        direct_answers=DirectAnswers(told, without_answer),
         zero_result_queries=tuple(GapQuery(q, n, at) for q, n, at in gaps),
         uncovered_topics=tuple(UncoveredTopic(tid, slug, names[tid], n) for tid, slug, n in uncovered))
 
@@ -136,6 +155,8 @@ REPORT = Report(
               lambda f: ((c.channel, c.questions, c.answered_from_kb, c.share) for c in f.channels + (f.total,))),
         Table("deflection", ("public_searches", "without_question", "share"),
               lambda f: [(f.deflection.public_searches, f.deflection.without_question, f.deflection.share)]),
+        Table("without-direct-answer", ("public_searches", "without_direct_answer", "share"),
+              lambda f: [(f.direct_answers.searches, f.direct_answers.without_answer, f.direct_answers.share)]),
         Table("zero-result-queries", ("query", "searches", "last_searched"),
               lambda f: ((g.query, g.searches, g.last_searched) for g in f.zero_result_queries)),
         Table("uncovered-topics", ("topic", "slug", "routed_questions"),
