@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export FLASK_APP := app
 
-.PHONY: run test install migrate demo clean-db help
+.PHONY: run test install translations extract-messages migrate demo clean-db help
 
 help:
 	@echo "make run    – install, migrate, load demo data if empty, serve http://127.0.0.1:5000"
@@ -21,7 +21,21 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,nl]'
 	touch $@
 
-install: $(STAMP)
+# The interface's catalogs (app/translations/<lang>/LC_MESSAGES/messages.po) compile to .mo files,
+# which are build output (not in git): every `make` target that serves or tests compiles them first.
+PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
+
+translations: $(MO_FILES)
+
+# After changing texts in templates or code: extract them and merge into the catalogs, then translate.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k Message --no-location --sort-output -o app/translations/messages.pot --project=Vraagbaak --version=0.1 .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+
+install: $(STAMP) translations
 
 # A random SECRET_KEY for this checkout, written once; the app has no default secret.
 instance/config.py:
@@ -35,10 +49,13 @@ demo: migrate
 	$(BIN)/flask demo load --if-empty
 	@test -d instance/index/whoosh || $(BIN)/flask kb reindex
 
+# gunicorn as shipped (gunicorn.conf.py): each worker loads the models and opens the index before it
+# takes a request, so the first search is as fast as the rest. `flask run --debug` still works for
+# development; there the first request starts the warm-up and /api/v1/health says "starting" meanwhile.
 run: demo
 	@$(BIN)/flask demo sign-ins
-	@echo "Serving on http://127.0.0.1:5000"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Serving on http://127.0.0.1:5000 once the models are loaded"
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 'app:create_app()'
 
 # Browser tests drive Debian's Chromium (Playwright cannot download browsers here). Installing it needs
 # root; without it the browser tests are skipped locally, but never in CI (CI=true makes them fail).

@@ -37,7 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import auth, background, errors, ratelimit, search, web
+    from app import auth, background, errors, i18n, ratelimit, search, web
+    i18n.init_app(app)
     search.init_app(app)
     ratelimit.init_app(app)
     background.init_app(app)

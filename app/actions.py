@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from app.extensions import db
+from app.i18n import translated
 
 T = TypeVar("T")
 
@@ -20,7 +21,7 @@ def commit_action(action: Callable[[], T], refusals: Mapping[type[Exception], st
     """Run `action` and commit: (its result, None). A refusal rolls back all it did: (None, the words to show).
 
     `refusals` maps each exception that means "not done" to what to tell the person; None there
-    means the exception's own words (domain errors are written to be shown).
+    means the exception's own words (domain errors are written to be shown), in the reader's language.
     """
     try:
         result = action()
@@ -28,5 +29,5 @@ def commit_action(action: Callable[[], T], refusals: Mapping[type[Exception], st
     except tuple(refusals) as error:
         db.session.rollback()
         said = next(words for kind, words in refusals.items() if isinstance(error, kind))
-        return None, said or str(error)
+        return None, said or translated(error.args[0] if error.args else str(error))
     return result, None

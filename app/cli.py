@@ -93,17 +93,30 @@ def reindex_command() -> None:
 
 
 @kb_cli.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-def import_command(file) -> None:
-    """Import articles from JSON Lines; invalid lines are reported and skipped."""
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "file_format", type=click.Choice(["jsonl", "csv"]),
+              help="Default: from the file's extension (.csv, else JSON Lines).")
+def import_command(file, file_format) -> None:
+    """Import articles from JSON Lines or CSV (header row); re-importing an export with external_id
+    updates its articles. Invalid lines are reported by number and change nothing."""
     from knowledge.importing import import_articles
 
-    lines = file.readlines()
+    file_format = file_format or ("csv" if file.lower().endswith(".csv") else "jsonl")
+    # utf-8-sig: spreadsheets write a byte-order mark before the header; newline="" keeps CSV's line ends.
+    with open(file, encoding="utf-8-sig", newline="" if file_format == "csv" else None) as f:
+        lines = f.readlines()
     with click.progressbar(length=len(lines), label="Importing") as bar:
-        report = import_articles(db.session, now(), lines, progress=lambda n: bar.update(n - bar.pos))
+        report = import_articles(db.session, now(), lines, format=file_format,
+                                 progress=lambda n: bar.update(n - bar.pos))
     for number, message in report.errors:
         click.echo(f"line {number}: {message}", err=True)
-    click.echo(f"Imported {report.imported} articles; skipped {len(report.errors)} invalid lines.")
+    if report.unknown_fields:
+        fields = ", ".join(f"{name} ({count:,} line{'s' if count != 1 else ''})"
+                           for name, count in sorted(report.unknown_fields.items()))
+        click.echo(f"Ignored unknown field(s): {fields}.", err=True)
+    click.echo(f"Imported {report.created + report.updated + report.unchanged:,} articles: {report.created:,} created, "
+               f"{report.updated:,} updated, {report.unchanged:,} unchanged; "
+               f"skipped {report.skipped:,} invalid line{'s' if report.skipped != 1 else ''}.")
 
 
 @routing_cli.command("tick")

@@ -3,10 +3,11 @@ MAIL_PASSWORD, MAIL_USE_TLS). Without MAIL_SERVER nothing is sent and the outbox
 
 Every mail to a customer is part of its question's thread: a Message-ID of its own (the same on a retry),
 In-Reply-To/References naming the thread so far, and once sent it is recorded (routing.mail_intake), so a
-reply to it finds its question. A customer is written to in their question's language (Dutch unless they
-wrote English), whichever channel they used; a question that came in by e-mail is answered under its own
-subject with the reference, "Re: … [VB-2026-000123]"; the answer goes as plain text plus HTML rendered
-from the same sanitised Markdown.
+reply to it finds its question. One set of templates, through gettext, said in the reader's language: a
+customer reads their question's language (else the organisation's DEFAULT_LOCALE), whichever channel they
+used; staff read their own locale. A question that came in by e-mail is answered under its own subject with
+the reference, "Re: … [VB-2026-000123]"; the answer goes as plain text plus HTML rendered from the same
+sanitised Markdown.
 """
 from __future__ import annotations
 
@@ -15,50 +16,39 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import Flask, render_template, url_for
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from app.extensions import db
+from app.i18n import LANGUAGES
 from app.web import now
 from routing.mail_intake import record_mail_sent, thread_ids
+from knowledge.messages import N_
+from knowledge.models import User
 from routing.models import MailMessage
 from routing.notifications import claim_pending, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
 
 SUBJECTS = {
-    "received": "We received your question {ref}",
-    "assigned": "New question for you: {ref}",
-    "escalated": "Promise about to break: {ref}",
-    "info_requested": "We need some information for your question {ref}",
-    "answered": "The answer to your question {ref}",
-    "review_due": "Time to review: {title}",
-}
-SUBJECTS_NL = {
-    "received": "We hebben uw vraag {ref} ontvangen",
-    "info_requested": "We hebben informatie nodig voor uw vraag {ref}",
-    "answered": "Het antwoord op uw vraag {ref}",
+    "received": N_("We received your question %(ref)s"),
+    "assigned": N_("New question for you: %(ref)s"),
+    "escalated": N_("Promise about to break: %(ref)s"),
+    "info_requested": N_("We need some information for your question %(ref)s"),
+    "answered": N_("The answer to your question %(ref)s"),
+    "review_due": N_("Time to review: %(title)s"),
 }
 CUSTOMER_KINDS = ("received", "info_requested", "answered")
-# The words around the answer in its HTML part (the plain-text part has them in its template).
-ANSWER_HTML_TEXTS = {
-    "nl": {"greeting": "Beste", "customer": "klant", "your_question": "Uw vraag", "our_answer": "Ons antwoord:",
-           "regards": "Met vriendelijke groet,", "signature": "Klantenservice"},
-    "en": {"greeting": "Dear", "customer": "customer", "your_question": "Your question", "our_answer": "Our answer:",
-           "regards": "Kind regards,", "signature": "Customer service"},
-}
 
 
 def render_message(app: Flask, note) -> EmailMessage:
     question = note.question
     to_customer = _to_customer(note)
     by_mail = to_customer and question.channel == "email"
-    # A customer reads their own language, whichever channel they used; staff mail waits for the translations.
-    language = (question.language if question.language in ("nl", "en") else "nl") if to_customer else "en"
     message = EmailMessage()
     message["From"] = app.config.get("MAIL_FROM", "vraagbaak@localhost")
     message["To"] = note.to_email
-    message["Subject"] = _subject(note, by_mail, language)
     if question is not None:
         message_id, thread = _thread(app, note)
         message["Message-ID"] = message_id
@@ -67,20 +57,20 @@ def render_message(app: Flask, note) -> EmailMessage:
             message["References"] = " ".join(thread[-20:])
     if by_mail:
         message["Auto-Submitted"] = "auto-replied" if note.kind == "received" else "auto-generated"
-    folder = "mail/nl" if language == "nl" else "mail"
-    with app.test_request_context(base_url=app.config.get("BASE_URL", "http://127.0.0.1:5000")):
+    with app.test_request_context(base_url=app.config.get("BASE_URL", "http://127.0.0.1:5000")), \
+            force_locale(_language(app, note, to_customer)):
+        message["Subject"] = _subject(note, by_mail)
         tracking_url = (url_for("selfservice.track", reference=question.reference, token=note.payload["token"],
                                 _external=True) if note.payload.get("token") else None)
         inbox_url = url_for("inbox.question", reference=question.reference, _external=True) if question else None
         article_url = (url_for("editor.article", article_id=note.payload["article_id"], _external=True)
                        if note.payload.get("article_id") else None)
-        message.set_content(render_template(f"{folder}/{note.kind}.txt", question=question, payload=note.payload,
+        message.set_content(render_template(f"mail/{note.kind}.txt", question=question, payload=note.payload,
                                             tracking_url=tracking_url, inbox_url=inbox_url, article_url=article_url,
                                             # only a read mailbox brings a reply back to its question
                                             replies_by_mail=bool(app.config.get("MAIL_MAILBOXES"))))
         if note.kind == "answered" and question.answer_html:
-            message.add_alternative(render_template("mail/answered.html", question=question, language=language,
-                                                    texts=ANSWER_HTML_TEXTS[language]), subtype="html")
+            message.add_alternative(render_template("mail/answered.html", question=question), subtype="html")
     return message
 
 
@@ -90,11 +80,19 @@ def _to_customer(note) -> bool:
                 and note.to_email == question.customer_email)
 
 
-def _subject(note, by_mail: bool, language: str) -> str:
+def _language(app: Flask, note, to_customer: bool) -> str:
+    """A customer reads their question's language, whichever channel they used; staff read their own locale."""
+    if to_customer:
+        language = note.question.language
+    else:
+        language = object_session(note).scalar(select(User.locale).where(User.email == note.to_email).limit(1))
+    return language if language in LANGUAGES else app.config["DEFAULT_LOCALE"]
+
+
+def _subject(note, by_mail: bool) -> str:
     question = note.question
     ref = question.reference if question else ""
-    standard = (SUBJECTS_NL if language == "nl" else SUBJECTS)[note.kind].format(
-        ref=ref, title=note.payload.get("title", ""))
+    standard = gettext(SUBJECTS[note.kind], ref=ref, title=note.payload.get("title", ""))
     if not by_mail:
         return standard
     session = object_session(note)

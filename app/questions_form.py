@@ -8,6 +8,7 @@ syntax, and the length of the text as typed rather than as stored). It must not 
 The question's text areas carry no `maxlength`: a browser cuts a pasted text to it without a word, and a
 customer's 20,000 characters must be refused with a message instead (the server's Length check), not cut.
 """
+from flask_babel import LazyString, gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, Field, HiddenField, SelectField, StringField, TextAreaField
@@ -15,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional
 
 from app.extensions import db
+from app.i18n import translated
 from knowledge.models import Topic
 from routing.errors import InvalidQuestion, RoutingError
 from routing.models import PRIORITIES
@@ -22,16 +24,22 @@ from routing.questions import (MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_NAME, MAX_CUSTOM
                                TEXT_TOO_LONG, Customer, NewQuestion, check_new_question)
 
 
+def _too_long(message):
+    """The domain's "at most … characters" as a validator's message, said when the form is shown (WTForms then
+    fills in its own %(max)d, of which the text has none; a literal % would have to be doubled)."""
+    return LazyString(translated, message)
+
+
 class QuestionForm(FlaskForm):
     """What a customer sends from the web: always the web channel, at normal priority."""
 
     # `required` tells the browser before anything is sent; the length is refused by the server, with a message.
-    text = TextAreaField("Question", validators=[Length(max=MAX_QUESTION_TEXT, message=TEXT_TOO_LONG)],
+    text = TextAreaField(_l("Question"), validators=[Length(max=MAX_QUESTION_TEXT, message=_too_long(TEXT_TOO_LONG))],
                          render_kw={"required": True, "maxlength": False})
-    topic = SelectField("Topic", choices=[], validators=[Optional()])
-    name = StringField("Name", render_kw={"maxlength": MAX_CUSTOMER_NAME})
-    email = EmailField("E-mail", validators=[Optional(), Email()], render_kw={"maxlength": MAX_CUSTOMER_EMAIL})
-    phone = StringField("Phone", render_kw={"maxlength": MAX_CUSTOMER_PHONE})
+    topic = SelectField(_l("Topic"), choices=[], validators=[Optional()])
+    name = StringField(_l("Name"), render_kw={"maxlength": MAX_CUSTOMER_NAME})
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email()], render_kw={"maxlength": MAX_CUSTOMER_EMAIL})
+    phone = StringField(_l("Phone"), render_kw={"maxlength": MAX_CUSTOMER_PHONE})
 
     # Where the domain's problems show: its field names (NewQuestion's paths) → this form's fields.
     FIELDS = {"text": "text", "internal_note": "internal_note", "topic": "topic", "channel": "channel", "priority": "priority",
@@ -39,7 +47,7 @@ class QuestionForm(FlaskForm):
 
     def load_topics(self) -> "QuestionForm":
         topics = sorted(db.session.scalars(select(Topic)).all(), key=lambda t: t.path)
-        self.topic.choices = [SelectChoice("", "I don't know")] + [SelectChoice(t.slug, t.path) for t in topics]
+        self.topic.choices = [SelectChoice("", _("I don't know"))] + [SelectChoice(t.slug, t.path) for t in topics]
         return self
 
     def channel_and_priority(self) -> tuple[str, str]:
@@ -72,25 +80,25 @@ class QuestionForm(FlaskForm):
     def show_problems(self, error: RoutingError) -> None:
         """Each problem beside its field (a field the form checked itself keeps its own message);
         what names no field of this form shows beside the question."""
-        problems = getattr(error, "problems", None) or {None: str(error)}
+        problems = getattr(error, "problems", None) or {None: error.args[0] if error.args else str(error)}
         for name, message in problems.items():
             field = getattr(self, self.FIELDS.get(name, "text"), None) or self.text
             if not field.errors:
-                field.errors = [*field.errors, message]
+                field.errors = [*field.errors, translated(message)]
 
 
 class IntakeForm(QuestionForm):
     """What an agent records during a call or at the desk."""
 
     # Two texts: the customer's question as they asked it (what they will see) and the agent's note (staff only).
-    text = TextAreaField("The customer's question, in their words (the customer sees this)",
-                         validators=[Length(max=MAX_QUESTION_TEXT, message=TEXT_TOO_LONG)],
+    text = TextAreaField(_l("The customer's question, in their words (the customer sees this)"),
+                         validators=[Length(max=MAX_QUESTION_TEXT, message=_too_long(TEXT_TOO_LONG))],
                          render_kw={"required": True, "maxlength": False})
-    note = TextAreaField("Internal note (staff only, never shown to the customer)",
-                         validators=[Length(max=MAX_QUESTION_TEXT, message=NOTE_TOO_LONG)],
+    note = TextAreaField(_l("Internal note (staff only, never shown to the customer)"),
+                         validators=[Length(max=MAX_QUESTION_TEXT, message=_too_long(NOTE_TOO_LONG))],
                          render_kw={"maxlength": False})
-    channel = SelectField("Channel", choices=[SelectChoice(c) for c in ("phone", "desk", "email")])
-    priority = SelectField("Priority", choices=[SelectChoice(p) for p in PRIORITIES], default="normal")
+    channel = SelectField(_l("Channel"), choices=[SelectChoice(c) for c in ("phone", "desk", "email")])
+    priority = SelectField(_l("Priority"), choices=[SelectChoice(p) for p in PRIORITIES], default="normal")
     # The topic shown as inferred from the text ("Lijkt op: …"); another choice is recorded as a correction.
     inferred_topic = HiddenField()
     inferred_label = ""

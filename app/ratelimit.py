@@ -10,6 +10,7 @@ import threading
 import time
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.api.errors import error_response
@@ -67,9 +68,9 @@ def init_app(app: Flask) -> None:
         allowed, window = current_app.config["RATE_LIMITS"][group]
         if counter.hit(f"{group}:{request.remote_addr}", window) <= allowed:
             return None
-        message = f"Too many requests; please wait up to {window} seconds and try again."
+        message = _("Too many requests; please wait up to %(seconds)s seconds and try again.", seconds=window)
         if wants_json():
-            response, _ = error_response(429, "rate_limited", message)
+            response, _status = error_response(429, "rate_limited", message)
         else:
             response = render_template("error.html", status=429, message=message)
         return response, 429, {"Retry-After": str(window)}

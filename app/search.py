@@ -1,19 +1,22 @@
-"""The process's search service: built from configuration, opened on first use, kept current.
+"""The process's search service: built from configuration, opened before a server takes requests, kept current.
 
-Opening is lazy so that CLI commands (migrations above all) never touch the index, and the first
-search of a fresh process pays the start-up once.
+CLI commands (migrations above all) never touch the index: only a serving process warms up. Under
+gunicorn (`gunicorn.conf.py`) each worker opens the index and loads every configured model before it
+accepts its first connection. Served any other way (`flask run`), the first request starts the warm-up
+in a thread and `/api/v1/health` answers 503 "starting" until it is done, so a load balancer or a
+script waits for ready instead of handing a caller a twelve-second first search.
 """
 from __future__ import annotations
 
 import logging
 import threading
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, session as browser_session
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from app.extensions import db
-from app.web import start_on_first_request
+from app.web import database_id, start_on_first_request
 from knowledge.search import ArticleSource, E5Embedder, Embedder, SearchService, embedder_named
 from routing.documents import AnsweredQuestionSource
 
@@ -26,19 +29,45 @@ def init_app(app: Flask) -> None:
     # "background": a thread follows the change log (production); "before_search": every search first
     # applies pending changes in the request (tests, where results must be deterministic).
     app.config.setdefault("SEARCH_SYNC", "background")
+    # Tests never load the real models unless they ask for them.
     app.config.setdefault("SEARCH_WARM_UP", not app.testing)
-    # A serving process opens (or rebuilds) its index and loads the models in the background on its
-    # first request, so the first search during a call does not pay for it.
-    start_on_first_request(app, enabled_by="SEARCH_WARM_UP", target=_warm_up, name="search-warm-up")
+    app.extensions["search_ready"] = threading.Event()
+    # The fallback for servers that do not call warm_up() before serving (gunicorn.conf.py does).
+    start_on_first_request(app, enabled_by="SEARCH_WARM_UP", target=_warm_up_quietly, name="search-warm-up")
 
 
-def _warm_up(app: Flask) -> None:
+# One query per language the demo and real callers use: each loads its model and fills the caches the
+# first real search would otherwise fill (Whoosh's searcher, the keyword index, the vector spaces).
+WARM_UP_QUERIES = ("how do I apply for a passport", "paspoort aanvragen")
+
+
+def warm_up(app: Flask) -> None:
+    """Open (or rebuild) the index, load every configured embedder and run one search per language, so
+    the first search a person makes is as fast as the hundredth. Raises if the index cannot open: a
+    worker that cannot search should not start."""
+    ready: threading.Event = app.extensions["search_ready"]
+    if ready.is_set():
+        return
     with app.app_context():
-        try:
-            service = search_service()
-            service.search("warm up", public_only=True, limit=1)
-        except Exception:  # the first real search will try again and report
-            log.exception("search warm-up failed")
+        service = search_service()
+        for embedder in {id(e): e for e in service.embedders.values()}.values():
+            embedder.embed_queries(["warm up"])
+        for query in WARM_UP_QUERIES:
+            service.search(query, public_only=False, limit=10)
+            service.search(query, public_only=True, kinds=("article",), limit=10)
+    ready.set()
+
+
+def search_is_ready(app: Flask) -> bool:
+    """False while a serving process is still warming up; always True where warm-up is off (tests, CLI)."""
+    return not app.config["SEARCH_WARM_UP"] or app.extensions["search_ready"].is_set()
+
+
+def _warm_up_quietly(app: Flask) -> None:
+    try:
+        warm_up(app)
+    except Exception:  # the first real search will try again and report
+        log.exception("search warm-up failed")
 
 
 def configured_embedders(names: dict[str, str], *, bulk: bool = False) -> dict[str, Embedder]:
@@ -85,3 +114,15 @@ def search_service() -> SearchService:
                 service.follow(lambda: Session(engine))
             app.extensions["search"] = service
     return service
+
+
+def continued_search() -> int | None:
+    """The search this request refines (`?continues=`), if this browser made it: search ids are
+    sequential, and without the check one anonymous visitor could rewrite another's fresh search."""
+    requested = request.args.get("continues", type=database_id)
+    return requested if requested is not None and requested == browser_session.get("live_search") else None
+
+
+def remember_search(search_id: int) -> None:
+    """The browser's latest search, the only one its next keystroke may continue."""
+    browser_session["live_search"] = search_id

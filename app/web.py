@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
@@ -89,13 +88,6 @@ def require_role(*roles: str):
     return guard
 
 
-def local_time(moment: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
-    """A stored UTC time as people here read it."""
-    if moment is None:
-        return "—"
-    return moment.astimezone(ZoneInfo(local_timezone())).strftime(fmt)
-
-
 def start_on_first_request(app: Flask, *, enabled_by: str, target: Callable[[Flask], None], name: str) -> None:
     """Run `target(app)` in a daemon thread once per process, on its first request, if the setting
     `enabled_by` allows it. On the first request, not at start-up: gunicorn forks its workers after
@@ -115,8 +107,6 @@ def start_on_first_request(app: Flask, *, enabled_by: str, target: Callable[[Fla
 
 
 def register_blueprints(app: Flask) -> None:
-    app.add_template_filter(local_time)
-
     from app.admin import bp as admin_bp
     from app.analytics import bp as analytics_bp
     from app.api import bp as api_bp

@@ -3,8 +3,8 @@
 Measured on the demo, with the product's embedders: the demo is loaded into a temporary SQLite database, every
 answered demo question is captured as a draft (as an expert's "worth keeping" does), and for each draft the
 product's `similar_documents` lists the published articles with their similarity. Labels: a suggestion is
-*related* when the article shares the draft's topic (the demo's topics are narrow: "Property tax (WOZ)",
-"Dog tax", …), *unrelated* otherwise. For each threshold the JSON gives how many suggestions are shown, the
+*related* when the article shares the draft's topic (the demo's topics are narrow: "WOZ & onroerendezaakbelasting",
+"Hondenbelasting", …), *unrelated* otherwise. For each threshold the JSON gives how many suggestions are shown, the
 share of them that are related (precision) and the share of drafts whose best related article is still shown
 (recall); `chosen` is the lowest threshold whose precision is at least `--precision` (default 0.5), which
 routing.editorial.DUPLICATE_THRESHOLD is set from.

@@ -39,8 +39,9 @@ def create_topic(session: Session, *, slug: str, name: str, parent: Topic | None
     return topic
 
 
-def create_article(session: Session, now: datetime, draft: ArticleDraft, *, author_id: int | None) -> Article:
-    """A new article with its first revision."""
+def create_article(session: Session, now: datetime, draft: ArticleDraft, *, author_id: int | None,
+                   external_id: str | None = None) -> Article:
+    """A new article with its first revision; `external_id` is its key in the export it came from."""
     topics = _checked(session, draft)
     article = Article(
         title=draft.title.strip(),
@@ -53,6 +54,7 @@ def create_article(session: Session, now: datetime, draft: ArticleDraft, *, auth
         topics=topics,
         created_at=now,
         updated_at=now,
+        external_id=external_id,
     )
     if draft.status == "published":
         _mark_published(article, now)

@@ -153,6 +153,9 @@ class Article(Base):
     privacy_flags: Mapped[str | None] = mapped_column(Text)
     # Bumped on every save; two editors saving the same version at once cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The article's key in the system it was imported from: re-importing that export updates this
+    # article instead of adding a copy (knowledge.importing). None for articles written here.
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     topics: Mapped[list[Topic]] = relationship(secondary=article_topics, lazy="selectin", order_by=Topic.name)
     owner: Mapped[User | None] = relationship()

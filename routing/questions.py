@@ -23,6 +23,7 @@ from knowledge.search import without_control_characters
 from knowledge.catalogue import topic_with_slug
 from knowledge.markdown import render_markdown
 from knowledge.language import detect_language
+from knowledge.messages import N_, Message
 from knowledge.models import LANGUAGES, Article, Topic
 from routing.customers import email_key, phone_key
 from routing.errors import InvalidQuestion, WrongState
@@ -32,9 +33,9 @@ from routing.notifications import notify, notify_user
 from routing.models import CHANNELS, PRIORITIES, Question, QuestionArticle
 
 MAX_QUESTION_TEXT = 10_000
-TEXT_TOO_LONG = f"A question has at most {MAX_QUESTION_TEXT:,} characters."
-NOTE_TOO_LONG = f"An internal note has at most {MAX_QUESTION_TEXT:,} characters."
-REPLY_TOO_LONG = f"A reply has at most {MAX_QUESTION_TEXT:,} characters."
+TEXT_TOO_LONG = Message("A question has at most %(most)s characters.", most=MAX_QUESTION_TEXT)
+NOTE_TOO_LONG = Message("An internal note has at most %(most)s characters.", most=MAX_QUESTION_TEXT)
+REPLY_TOO_LONG = Message("A reply has at most %(most)s characters.", most=MAX_QUESTION_TEXT)
 # What staff write along the way, measured and refused when too long (never cut).
 MAX_ANSWER, MAX_REASON, MAX_MESSAGE, MAX_COMMENT = 100_000, 1000, 5000, 1000
 # The contact details as a question stores them (the sizes of its columns).
@@ -82,7 +83,7 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
     problems: dict[str, str] = {}
     text = without_control_characters(new.text or "").strip()
     if not text:
-        problems["text"] = "Please describe the question."
+        problems["text"] = Message("Please describe the question.")
     elif len(text) > MAX_QUESTION_TEXT:
         problems["text"] = TEXT_TOO_LONG
     note = without_control_characters(new.internal_note or "").strip()
@@ -96,14 +97,14 @@ def check_new_question(session: Session, new: NewQuestion) -> CheckedQuestion:
     try:
         topic = topic_by_slug(session, new.topic_slug)
     except InvalidQuestion as error:
-        problems["topic"] = str(error)
+        problems["topic"] = error.args[0]
     name, email, phone = new.customer.name, new.customer.email, new.customer.phone
     if name and len(name) > MAX_CUSTOMER_NAME:
-        problems["customer.name"] = f"A name has at most {MAX_CUSTOMER_NAME} characters."
+        problems["customer.name"] = Message("A name has at most %(most)s characters.", most=MAX_CUSTOMER_NAME)
     if email and (len(email) > MAX_CUSTOMER_EMAIL or "@" not in email):
-        problems["customer.email"] = "customer.email is not an e-mail address."
+        problems["customer.email"] = Message("customer.email is not an e-mail address.")
     if phone and len(phone) > MAX_CUSTOMER_PHONE:
-        problems["customer.phone"] = f"A phone number has at most {MAX_CUSTOMER_PHONE} characters."
+        problems["customer.phone"] = Message("A phone number has at most %(most)s characters.", most=MAX_CUSTOMER_PHONE)
     if problems:
         field, message = next(iter(problems.items()))
         raise InvalidQuestion(message, field=field, problems=problems)
@@ -119,7 +120,7 @@ def topic_by_slug(session: Session, slug: str | None) -> Topic | None:
         return None
     topic = topic_with_slug(session, slug)
     if topic is None:
-        raise InvalidQuestion(f"Unknown topic {slug!r}.", field="topic")
+        raise InvalidQuestion(Message("Unknown topic %(slug)s.", slug=repr(slug)), field="topic")
     return topic
 
 
@@ -225,7 +226,7 @@ def answer_question(session: Session, now: datetime, question: Question, *, expe
     _require(question, ("routed", "accepted", "reopened"))
     if not (body or "").strip():
         raise InvalidQuestion("An answer cannot be empty.")
-    _at_most(body, MAX_ANSWER, "An answer")
+    _at_most(body, MAX_ANSWER, N_("An answer"))
     question.status = "answered"
     question.answer = body
     question.answer_html = render_markdown(body)
@@ -249,7 +250,7 @@ def forward_question(session: Session, now: datetime, question: Question, *, fro
         raise WrongState("Only the current owner can forward this question.")
     if not (reason or "").strip():
         raise InvalidQuestion("Say why you forward it, so your colleague does not have to ask.")
-    _at_most(reason.strip(), MAX_REASON, "A reason")
+    _at_most(reason.strip(), MAX_REASON, N_("A reason"))
     question.owner_id = to_id
     question.status = "routed"
     question.routed_at = now
@@ -267,7 +268,7 @@ def request_customer_info(session: Session, now: datetime, question: Question, *
     _require(question, ("routed", "accepted", "reopened"))
     if not (message or "").strip():
         raise InvalidQuestion("Write what you need from the customer.")
-    _at_most(message.strip(), MAX_MESSAGE, "A question to the customer")
+    _at_most(message.strip(), MAX_MESSAGE, N_("A question to the customer"))
     question.status = "waiting_for_customer"
     question.updated_at = now
     record_event(session, now, "info_requested", question=question, actor_id=expert_id, message=message.strip())
@@ -297,9 +298,10 @@ def follow_up_after_answer(session: Session, now: datetime, question: Question, 
     _require(question, ("answered", "closed"))
     _check_reply(message)
     if question.answered_at is None or now - question.answered_at > timedelta(days=reopen_days):
-        raise WrongState(f"The answer is more than {reopen_days} days old: please ask a new question.")
+        raise WrongState(Message("The answer is more than %(days)s days old: please ask a new question.",
+                                 days=reopen_days))
     if any(e.kind == "reopened" and e.at >= question.answered_at for e in question.events):
-        raise WrongState("You already replied to this answer: please ask a new question.")
+        raise WrongState(Message("You already replied to this answer: please ask a new question."))
     promise = (question.due_at - question.created_at) if question.due_at else None
     record_event(session, now, "customer_replied", question=question, message=message.strip(), after_answer=True)
     _reopen_for_answerer(session, now, question, reason="the customer replied to the answer")
@@ -324,13 +326,14 @@ def reopen_possible_until(question: Question, now: datetime, reopen_days: int) -
 
 def _at_most(text: str, limit: int, what: str) -> None:
     if len(text or "") > limit:
-        raise InvalidQuestion(f"{what} has at most {limit:,} characters; nothing was saved.")
+        raise InvalidQuestion(Message("%(what)s has at most %(most)s characters; nothing was saved.",
+                                      what=Message(what), most=limit))
 
 
 def _check_reply(message: str) -> None:
     text = (message or "").strip()
     if not text:
-        raise InvalidQuestion("The reply is empty.")
+        raise InvalidQuestion(Message("The reply is empty."))
     if len(text) > MAX_QUESTION_TEXT:
         raise InvalidQuestion(REPLY_TOO_LONG)
 
@@ -348,7 +351,7 @@ def close_question(session: Session, now: datetime, question: Question, *, actor
 def rate_answer(session: Session, now: datetime, question: Question, *, helpful: bool, comment: str = "") -> Question:
     """The customer says whether the answer helped; a 'no' reopens the question for its expert."""
     _require(question, ("answered", "closed", "answered_from_kb"))
-    _at_most((comment or "").strip(), MAX_COMMENT, "A comment")
+    _at_most((comment or "").strip(), MAX_COMMENT, N_("A comment"))
     record_event(session, now, "customer_rated", question=question, helpful=helpful, comment=(comment or "").strip())
     if not helpful and question.status in ("answered", "closed"):
         _reopen_for_answerer(session, now, question, reason="the customer says the answer did not help")
@@ -368,5 +371,6 @@ def _reopen_for_answerer(session: Session, now: datetime, question: Question, *,
 
 def _require(question: Question, statuses: tuple[str, ...]) -> None:
     if question.status not in statuses:
-        raise WrongState(f"Question {question.reference} is {question.status.replace('_', ' ')}; "
-                         f"this step needs it {' or '.join(s.replace('_', ' ') for s in statuses)}.")
+        raise WrongState(Message("Question %(reference)s is %(status)s; this step needs it %(statuses)s.",
+                                 reference=question.reference, status=question.status.replace("_", " "),
+                                 statuses=" or ".join(s.replace("_", " ") for s in statuses)))

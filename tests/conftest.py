@@ -67,6 +67,8 @@ def app(database_url, tmp_path, clock):
         # tests marked `model` use the real models.
         "SEARCH_EMBEDDERS": {"en": "hashing", "nl": "hashing"},
         "SEARCH_SYNC": "before_search",
+        # Tests read the source language unless they ask for Dutch (Accept-Language, a staff locale).
+        "DEFAULT_LOCALE": "en",
     })
     yield app
     service = app.extensions.get("search")

@@ -27,6 +27,7 @@ POLICIES = {
     "auth.logout": PUBLIC,
     "auth.home": STAFF,  # any signed-in person: it sends them to the page of their role
     "selfservice.home": PUBLIC,
+    "selfservice.choose_language": PUBLIC,  # the NL/EN switch (test_locale)
     "selfservice.article": PUBLIC,  # internal articles are 404 for the public (test_editor)
     "selfservice.feedback": PUBLIC,
     "selfservice.ask": PUBLIC,
@@ -97,6 +98,7 @@ PLAUSIBLE_POSTS = {
         "email": "kees@example.org", "phone": ""}),
     "selfservice.track": lambda w: Post(form={"action": "rate", "helpful": "no", "comment": "Still full."}),
     "selfservice.feedback": lambda w: Post(form={"helpful": "no", "comment": "Out of date."}),
+    "selfservice.choose_language": lambda w: Post(form={"locale": "nl", "next": "/"}, changes_data=False),
     "frontoffice.new_question": lambda w: Post(form={
         "text": "Bulky waste pick-up for a sofa?", "channel": "phone", "priority": "normal", "topic": "waste",
         "name": "Mevr. Jansen", "email": "", "phone": ""}),

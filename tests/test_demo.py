@@ -1,4 +1,6 @@
 """The demo organisation loads completely, once, and every demo role lands on its own home page."""
+from collections import Counter
+
 from sqlalchemy import func, select
 
 from knowledge.models import Article, Topic, User, UserRole
@@ -39,7 +41,22 @@ def test_demo_load_builds_a_whole_municipal_customer_service(runner, session):
     earlier = other_questions_of_customer(session, follow_up)
     assert [q.customer_email for q in earlier] == ["m.vermeulen@example.org"]
     assert earlier[0].status == "closed" and earlier[0].answered_by_id == follow_up.owner_id
-    assert "Loaded 29 topics, 75 articles" in result.output
+    assert "Loaded 29 topics, 92 articles" in result.output
+
+
+def test_the_demo_speaks_dutch_with_evidence_for_every_leaf_topic(runner, session):
+    """The demo is a Dutch municipality: Dutch articles (a few English for expats) and enough Dutch history
+    that learned expertise has evidence in every leaf topic."""
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    languages = Counter(session.scalars(select(Article.language)).all())
+    assert languages["nl"] >= 70 and languages["en"] >= 6
+    answered = session.scalars(select(Question).where(Question.answered_by_id.is_not(None))).all()
+    dutch = [q for q in answered if q.language == "nl"]
+    assert len(dutch) >= 80
+    per_topic = Counter(q.topic.slug for q in dutch if q.topic)
+    leaves = session.scalars(select(Topic.slug).where(Topic.parent_id.is_not(None))).all()
+    assert leaves and all(per_topic[slug] >= 3 for slug in leaves), per_topic
+    assert session.scalar(select(Topic.name).where(Topic.slug == "property-tax")) == "WOZ & onroerendezaakbelasting"
     sign_ins = runner.invoke(args=["demo", "sign-ins"]).output
     assert all(f"  {role}" in sign_ins for role in HOMES)
 

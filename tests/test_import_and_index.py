@@ -11,7 +11,7 @@ from knowledge.search import Document, FullTextIndex
 from knowledge.models import Article
 
 
-def test_kb_import_keeps_valid_lines_and_reports_invalid_ones_by_number(runner, session, tmp_path):
+def test_kb_import_keeps_valid_lines_reports_invalid_ones_by_number_and_ignores_unknown_fields(runner, session, tmp_path):
     from tests.factories import make_topic
 
     make_topic(session, "parking")
@@ -32,12 +32,13 @@ def test_kb_import_keeps_valid_lines_and_reports_invalid_ones_by_number(runner, 
 
     result = runner.invoke(args=["kb", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "Imported 2 articles; skipped 6 invalid lines." in result.output
-    for number, reason in [(2, "not valid JSON"), (3, "needs a title"), (4, "Unknown topic"),
-                           (6, "Unknown status"), (7, "must be a JSON object"), (8, "unknown field")]:
+    assert "Imported 3 articles: 3 created, 0 updated, 0 unchanged; skipped 5 invalid lines." in result.output
+    for number, reason in [(2, "not valid JSON"), (3, "needs a title"), (4, "unknown topic(s): space-travel"),
+                           (6, "Unknown status"), (7, "must be a JSON object")]:
         assert f"line {number}: " in result.output and reason in result.output
+    assert "line 8" not in result.output and "Ignored unknown field(s): colour (1 line)." in result.output
     titles = set(session.scalars(select(Article.title)))
-    assert titles == {"Visitor parking", "Internal note"}
+    assert titles == {"Visitor parking", "Extra field", "Internal note"}
 
 
 def test_imported_articles_are_searchable(runner, client, session, tmp_path):
@@ -195,7 +196,7 @@ def test_counts_of_articles_do_not_change_when_a_whole_import_is_invalid(runner,
     path = tmp_path / "bad.jsonl"
     path.write_text("nope\n[]\n", encoding="utf-8")
     result = runner.invoke(args=["kb", "import", str(path)])
-    assert "Imported 0 articles; skipped 2 invalid lines." in result.output
+    assert "Imported 0 articles: 0 created, 0 updated, 0 unchanged; skipped 2 invalid lines." in result.output
     assert session.scalar(select(func.count()).select_from(Article)) == 0
 
 

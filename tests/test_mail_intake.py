@@ -273,8 +273,13 @@ def test_the_customer_and_staff_timelines_tell_of_the_mail_in_and_out(app, sessi
     record_mail_sent(session, T0, question, message_id="<vb.1@wadderveen.example.org>", to_email="jan@example.nl",
                      subject="Re: …", kind="received")
     session.commit()
-    words = [entry.words for entry in customer_timeline(question)]
-    assert "We hebben uw e-mail ontvangen" in words and "We hebben u een e-mail gestuurd" in words  # a Dutch mail
+    from flask_babel import force_locale
+    from app.i18n import sentence
+
+    assert question.language == "nl"  # a Dutch mail: its tracking page speaks Dutch
+    with app.test_request_context(), force_locale(question.language):
+        words = [sentence(entry.words) for entry in customer_timeline(question)]
+    assert "We hebben uw e-mail ontvangen" in words and "We hebben u een e-mail gestuurd" in words
     steps = {step.kind: step.actor for step in question_timeline(session, question).steps}
     assert steps["mail_received"] == "customer" and steps["mail_sent"] == "system"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import request
+from flask_babel import format_decimal, gettext as _
 
 from app.api.errors import refuse
 
@@ -24,9 +25,9 @@ MAX_ID = 2**63 - 1  # the largest integer the databases compare; beyond it no ro
 def limit_arg(*, default: int, most: int | None, source: dict | None = None) -> int:
     limit = _whole_number("limit", default, otherwise=0, source=source)
     if most is None and limit < 1:
-        refuse(400, "bad_limit", "limit must be a whole number from 1.")
+        refuse(400, "bad_limit", _("limit must be a whole number from 1."))
     if most is not None and not 1 <= limit <= most:
-        refuse(400, "bad_limit", f"limit must be a whole number from 1 to {most:,}.")
+        refuse(400, "bad_limit", _("limit must be a whole number from 1 to %(most)s.", most=format_decimal(most)))
     return limit
 
 
@@ -46,14 +47,14 @@ def moment_arg(name: str, source: dict | None = None) -> datetime | None:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
         return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):  # overflow: 0001-01-01 east of UTC is before the first moment
-        refuse(400, f"bad_{name}", f"{name} must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z.")
+        refuse(400, f"bad_{name}", _("%(name)s must be an ISO 8601 time, e.g. 2026-03-01T00:00:00Z.", name=name))
 
 
 def after_arg() -> int:
     """A cursor: the last id the caller has (0: from the start)."""
     after = _whole_number("after", 0, otherwise=-1)
     if not 0 <= after <= MAX_ID:
-        refuse(400, "bad_after", "after must be the event_id of the last event you have.")
+        refuse(400, "bad_after", _("after must be the event_id of the last event you have."))
     return after
 
 

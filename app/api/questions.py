@@ -4,12 +4,14 @@ The API reads the JSON and checks its shape (an object, strings where strings be
 are the domain's (`routing.questions.check_new_question`), and their problems become 422s here.
 """
 from flask import jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.api import bp
 from app.api.arguments import limit_arg, moment_arg
 from app.api.errors import error_response
 from app.extensions import db
+from app.i18n import sentence, translated
 from app.search import search_service
 from app.web import business_hours, now
 from routing.errors import InvalidQuestion, RoutingError
@@ -34,22 +36,22 @@ def create_question():
     """
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return error_response(400, "invalid_json", "Send a JSON object.")
+        return error_response(400, "invalid_json", _("Send a JSON object."))
     channel = body.get("channel", "api")
     if channel != "web" and not _is_staff():
         return error_response(401, "unauthorized",
-                              "Channels other than 'web' need a staff API token (Authorization: Bearer …).")
+                              _("Channels other than 'web' need a staff API token (Authorization: Bearer …)."))
     customer = body.get("customer") or {}
     if not isinstance(customer, dict):
-        return error_response(400, "invalid_field", 'customer must be an object: {"name", "email", "phone"}.')
+        return error_response(400, "invalid_field", _('customer must be an object: {"name", "email", "phone"}.'))
     fields = {"text": body.get("text"), "internal_note": body.get("internal_note"), "topic": body.get("topic"), "priority": body.get("priority", "normal"),
               "customer.name": customer.get("name"), "customer.email": customer.get("email"),
               "customer.phone": customer.get("phone")}
     wrong = [name for name, value in fields.items() if value is not None and not isinstance(value, str)]
     if wrong:
-        return error_response(400, "invalid_field", f"These must be strings: {', '.join(wrong)}.")
+        return error_response(400, "invalid_field", _("These must be strings: %(fields)s.", fields=", ".join(wrong)))
     if fields["internal_note"] and not _is_staff():
-        return error_response(401, "unauthorized", "An internal_note (staff only) needs a staff API token.")
+        return error_response(401, "unauthorized", _("An internal_note (staff only) needs a staff API token."))
     # Integrations have always had over-long names and numbers cut to size, not refused.
     new = NewQuestion(text=fields["text"] or "", internal_note=fields["internal_note"] or "", channel=channel, topic_slug=fields["topic"] or None,
                       priority=fields["priority"],
@@ -57,7 +59,7 @@ def create_question():
                                         email=fields["customer.email"] or None,
                                         phone=_short(fields["customer.phone"], MAX_CUSTOMER_PHONE)))
     try:
-        question, token, _ = take_in_and_route(
+        question, token, _routed = take_in_and_route(
             db.session, now(), new, search=search_service(), hours=business_hours(),
             taken_in_by_id=current_user.id if current_user.is_authenticated else None)
         db.session.commit()
@@ -66,7 +68,7 @@ def create_question():
         return _refused(error)
     except RoutingError as error:
         db.session.rollback()
-        return error_response(503, "invalid_question", str(error))
+        return error_response(503, "invalid_question", _said(error))
     return jsonify({
         "reference": question.reference,
         "tracking_url": url_for("selfservice.track", reference=question.reference, token=token, _external=True),
@@ -79,8 +81,13 @@ def create_question():
 def _refused(error: InvalidQuestion):
     field = next((name for name in FIELD_PROBLEMS if name in error.problems), None)
     if field is not None:
-        return error_response(400, "invalid_field", error.problems[field])
-    return error_response(422, "invalid_question", str(error))
+        return error_response(400, "invalid_field", translated(error.problems[field]))
+    return error_response(422, "invalid_question", _said(error))
+
+
+def _said(error: RoutingError) -> str:
+    """A domain error's words in the reader's language (its Message, when it has one)."""
+    return translated(error.args[0]) if error.args else str(error)
 
 
 @bp.route("/questions/<reference>")
@@ -90,13 +97,13 @@ def question_status(reference: str):
     token = request.headers.get("X-Tracking-Token") or request.args.get("token", "")
     question = find_by_reference_and_token(db.session, reference, token)
     if question is None:
-        return error_response(404, "not_found", "No question with this reference and token.")
+        return error_response(404, "not_found", _("No question with this reference and token."))
     return jsonify({
-        "reference": question.reference, "status": question.status, "status_text": status_in_words(question),
+        "reference": question.reference, "status": question.status, "status_text": sentence(status_in_words(question)),
         "text": question.text,
-        "with": who_has_it(question), "due_at": question.due_at.isoformat() if question.due_at else None,
+        "with": translated(who_has_it(question)), "due_at": question.due_at.isoformat() if question.due_at else None,
         "answer_html": question.answer_html, "info_requested": pending_info_request(question),
-        "timeline": [{"at": e.at.isoformat(), "text": e.words} for e in customer_timeline(question)],
+        "timeline": [{"at": e.at.isoformat(), "text": sentence(e.words)} for e in customer_timeline(question)],
     })
 
 
@@ -104,14 +111,14 @@ def question_status(reference: str):
 def routing_preview():
     """Who would get this question, and why — without taking it in. Staff only."""
     if not _is_staff():
-        return error_response(401, "unauthorized", "Send a staff API token (Authorization: Bearer …).")
+        return error_response(401, "unauthorized", _("Send a staff API token (Authorization: Bearer …)."))
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"].strip():
-        return error_response(400, "invalid_json", 'Send {"text": "...", "topic": "optional-topic-slug"}.')
+        return error_response(400, "invalid_json", _('Send {"text": "...", "topic": "optional-topic-slug"}.'))
     if body.get("topic") is not None and not isinstance(body["topic"], str):
-        return error_response(400, "invalid_field", "topic must be a topic's slug (a string).")
+        return error_response(400, "invalid_field", _("topic must be a topic's slug (a string)."))
     if len(body["text"]) > MAX_QUESTION_TEXT:
-        return error_response(422, "invalid_question", TEXT_TOO_LONG)
+        return error_response(422, "invalid_question", translated(TEXT_TOO_LONG))
     # `limit`: default 10, up to every candidate; `at`: who would get it then (default: now).
     limit = limit_arg(default=10, most=None, source=body)
     at = moment_arg("at", body) or now()
@@ -119,7 +126,7 @@ def routing_preview():
         preview = preview_candidates(db.session, at, body["text"], body.get("topic"),
                                      search=search_service(), hours=business_hours(), limit=limit)
     except RoutingError as error:
-        return error_response(422, "invalid_question", str(error))
+        return error_response(422, "invalid_question", _said(error))
     topic = preview.inferred.as_payload() if preview.inferred else (
         {"slug": preview.topic.slug, "path": preview.topic.path, "confidence": 1.0, "inferred": False}
         if preview.topic else None)

@@ -1,6 +1,7 @@
 import time
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -9,7 +10,7 @@ from app.api.arguments import limit_arg
 from app.api.errors import error_response
 from app.auth.session import signed_in_with_token
 from app.extensions import csrf, db
-from app.search import search_service
+from app.search import continued_search, remember_search, search_is_ready, search_service
 from app.web import now, staff_role
 from knowledge.markdown import render_markdown
 from routing.models import CHANNELS
@@ -35,8 +36,11 @@ MAX_LIMIT = 50
 
 @bp.route("/health")
 def health():
-    """For load balancers: the app answers and the database is reachable."""
+    """For load balancers: the app answers, the database is reachable and search is warm. 503
+    "starting" while the index opens and the models load, so no caller is sent here before then."""
     db.session.execute(text("SELECT 1"))
+    if not search_is_ready(current_app):
+        return jsonify({"status": "starting"}), 503
     return jsonify({"status": "ok"})
 
 
@@ -45,17 +49,20 @@ def search():
     started = time.perf_counter()
     query = request.args.get("q", "")
     if not query.strip():
-        return error_response(400, "missing_query", "Give the words to search for in ?q=.")
+        return error_response(400, "missing_query", _("Give the words to search for in ?q=."))
     if len(query) > MAX_QUERY_CHARS:
-        return error_response(400, "query_too_long", f"A search has at most {MAX_QUERY_CHARS} characters.")
+        return error_response(400, "query_too_long", _("A search has at most %(most)s characters.", most=MAX_QUERY_CHARS))
     limit = limit_arg(default=10, most=MAX_LIMIT)
     channel = request.args.get("channel") or None
     if channel is not None and channel not in CHANNELS:
-        return error_response(400, "bad_channel", f"channel must be one of {', '.join(CHANNELS)}.")
+        return error_response(400, "bad_channel", _("channel must be one of %(channels)s.", channels=", ".join(CHANNELS)))
     searcher = Searcher(role=staff_role(request.args.get("as")), channel=channel,
                         user_id=current_user.id if current_user.is_authenticated else None)
-    entry, hits = search_and_log(db.session, now(), search_service(), query, searcher, limit=limit)
+    # Search-as-you-type passes its previous answer's search_id: one log row per search, not per keystroke.
+    entry, hits = search_and_log(db.session, now(), search_service(), query, searcher, limit=limit,
+                                 continues=continued_search())
     db.session.commit()
+    remember_search(entry.id)
     return jsonify({
         "results": [{
             "kind": hit.kind, "id": hit.id, "title": hit.title, "snippet": hit.snippet, "score": hit.score,
@@ -76,5 +83,5 @@ def result_url(kind: str, item_id: int, search_id: int) -> str:
 def preview():
     """Live preview while staff type an article or an answer: the same rendering and sanitising as on save."""
     if not (current_user.is_authenticated and current_user.roles):
-        return error_response(401, "unauthorized", "Staff only.")
+        return error_response(401, "unauthorized", _("Staff only."))
     return jsonify({"html": render_markdown(request.form.get("body", "")[:100_000])})

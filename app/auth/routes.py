@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
@@ -17,7 +18,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append("Unknown e-mail address or wrong password.")
+            form.password.errors.append(_("Unknown e-mail address or wrong password."))
             return render_template("auth/login.html", form=form), 401
         login_user(user, remember=form.remember.data)
         return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
@@ -29,7 +30,7 @@ def login():
 def logout():
     # CSRFProtect has already refused a POST without a valid token.
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("selfservice.home"))
 
 
@@ -40,7 +41,7 @@ def home():
     for role, endpoint in ROLE_HOMES:
         if current_user.has_role(role):
             return redirect(url_for(endpoint))
-    flash("Your account has no role yet; ask an administrator.", "warning")
+    flash(_("Your account has no role yet; ask an administrator."), "warning")
     return redirect(url_for("selfservice.home"))
 
 

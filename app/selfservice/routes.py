@@ -1,10 +1,11 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, gettext as _
 
 from app.actions import commit_action
 from app.extensions import db
-from app.search import search_service
+from app.i18n import LANGUAGES, SESSION_KEY, translated
+from app.search import continued_search, remember_search, search_service
 from app.selfservice import bp
-from app.selfservice.words import customer_words
 from app.questions_form import QuestionForm
 from app.web import business_hours, database_id, now, staff_role
 from knowledge.catalogue import public_articles_by_topic, readable_article
@@ -14,9 +15,9 @@ from routing.intake import take_in_and_route
 from routing.questions import (find_by_reference_and_token, follow_up_after_answer, rate_answer,
                                record_customer_reply, reopen_possible_until)
 from knowledge.errors import InvalidArticle
+from knowledge.messages import N_
 from routing.searching import MAX_QUERY_CHARS, Searcher, record_opened, search_and_log, search_words
-from routing.tracking import (customer_timeline, note_customer_view, page_words, pending_info_request,
-                              status_in_words, who_has_it)
+from routing.tracking import customer_timeline, note_customer_view, pending_info_request, status_in_words, who_has_it
 from routing.worklists import answered_question
 
 # What a customer may do on their question's tracking page (POST action=…), and what they are told after.
@@ -27,12 +28,19 @@ ACTIONS = {
     "rate": lambda q, form: rate_answer(db.session, now(), q, helpful=form.get("helpful") == "yes",
                                         comment=form.get("comment", "")),
 }
-DONE = {"reply": "replied", "follow-up": "replied", "rate": "rated"}  # keys of routing.tracking.PAGE_WORDS
+REPLIED = N_("Thank you, we have your reply. %(who)s continues with your question.")
+DONE = {"reply": REPLIED, "follow-up": REPLIED, "rate": N_("Thank you for telling us.")}
 
 
-@bp.context_processor
-def _words():
-    return {"cw": customer_words()}
+@bp.route("/taal", methods=["POST"])
+def choose_language():
+    """The NL/EN switch: a visitor's choice beats their browser's until the session ends."""
+    locale = request.form.get("locale", "")
+    if locale not in LANGUAGES:
+        abort(400)
+    session[SESSION_KEY] = locale
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("selfservice.home"))
 
 
 @bp.route("/")
@@ -41,8 +49,11 @@ def home():
     if not query:
         return render_template("selfservice/home.html", sections=public_articles_by_topic(db.session))
     # The public page searches as a customer would, whoever is signed in.
-    entry, hits = search_and_log(db.session, now(), search_service(), query, Searcher(channel="web"))
+    # Submitting the live-search box settles the search it was typing (`continues`), not a second row.
+    entry, hits = search_and_log(db.session, now(), search_service(), query, Searcher(channel="web"),
+                                 continues=continued_search())
     db.session.commit()
+    remember_search(entry.id)
     return render_template("selfservice/results.html", query=query, hits=hits, search_id=entry.id)
 
 
@@ -93,7 +104,7 @@ def ask():
     new = form.submitted_question()
     if new is not None:
         try:
-            question, token, _ = take_in_and_route(db.session, now(), new, search=search_service(),
+            question, token, _routed = take_in_and_route(db.session, now(), new, search=search_service(),
                                                    hours=business_hours())
             db.session.commit()
         except RoutingError as error:
@@ -115,20 +126,30 @@ def track(reference: str):
         return _customer_action(question, token)
     note_customer_view(db.session, now(), question)
     db.session.commit()
-    return render_template("selfservice/track.html", question=question, token=token,
-                           status=status_in_words(question), who=who_has_it(question),
-                           timeline=customer_timeline(question), asked=pending_info_request(question),
-                           words=page_words(question),
-                           follow_up_until=reopen_possible_until(question, now(), current_app.config["REOPEN_DAYS"]))
+    with force_locale(_page_language(question)):
+        return render_template("selfservice/track.html", question=question, token=token,
+                               status=status_in_words(question), who=who_has_it(question),
+                               timeline=customer_timeline(question), asked=pending_info_request(question),
+                               follow_up_until=reopen_possible_until(question, now(),
+                                                                     current_app.config["REOPEN_DAYS"]))
+
+
+def _page_language(question) -> str:
+    """The tracking page speaks the question's language (the customer wrote in it), unless the visitor chose
+    another with the NL/EN switch."""
+    chosen = session.get(SESSION_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    return question.language if question.language in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
 
 
 def _customer_action(question, token: str):
     action = request.form.get("action")
     if action not in ACTIONS:
-        abort(400, "Unknown action.")
-    _, refusal = commit_action(lambda: ACTIONS[action](question, request.form), {RoutingError: None})
-    flash(refusal or page_words(question)[DONE[action]].format(who=who_has_it(question)),
-          "danger" if refusal else "success")
+        abort(400, _("Unknown action."))
+    _done, refusal = commit_action(lambda: ACTIONS[action](question, request.form), {RoutingError: None})
+    with force_locale(_page_language(question)):
+        flash(refusal or _(DONE[action], who=translated(who_has_it(question))), "danger" if refusal else "success")
     return redirect(url_for("selfservice.track", reference=question.reference, token=token), 303)
 
 
@@ -136,9 +157,9 @@ def _customer_action(question, token: str):
 def feedback(article_id: int):
     found = readable_article(db.session, article_id, staff=_is_staff()) or abort(404)
     helpful = request.form.get("helpful") == "yes"
-    _, refusal = commit_action(lambda: give_feedback(db.session, now(), found, helpful=helpful,
+    _given, refusal = commit_action(lambda: give_feedback(db.session, now(), found, helpful=helpful,
                                                      comment=request.form.get("comment", "")), {InvalidArticle: None})
-    flash(refusal or customer_words()["thanks"], "danger" if refusal else "success")
+    flash(refusal or _("Thank you for telling us."), "danger" if refusal else "success")
     # After a "no" the page offers the next step: asking, with the search words and this article.
     carry = {"helpful": "no", "q": request.form.get("q", "")[:MAX_QUERY_CHARS]} if not (helpful or refusal) else {}
     return redirect(url_for("selfservice.article", article_id=article_id, **carry), 303)

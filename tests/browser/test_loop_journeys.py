@@ -171,8 +171,8 @@ def test_from_an_article_the_ask_form_is_one_click_away_and_a_no_lands_with_the_
     shot(customer, "3_article_after_no")
     page.locator(".not-helpful").get_by_role("link", name="Stel uw vraag →").click()  # one click
     page.wait_for_url(re.compile(rf"/ask\?q=grofvuil&article={article.id}$"))
-    expect(page.get_by_label("Question")).to_have_value("grofvuil")
-    expect(page.get_by_label("Topic")).to_have_value("afval")
+    expect(page.get_by_label("Vraag")).to_have_value("grofvuil")
+    expect(page.get_by_label("Onderwerp")).to_have_value("afval")
     expect(page.locator(".about-article")).to_contain_text("Grofvuil laten ophalen")
     shot(customer, "3_ask_prefilled")
 
@@ -256,12 +256,12 @@ def test_a_question_of_20000_characters_is_refused_with_a_message_not_cut(person
     page = customer.page
     page.goto("/ask")
     long_text = ("Mijn vraag over de afvalstoffenheffing is lang. " * 420)[:20_000]
-    box = page.get_by_label("Question")
+    box = page.get_by_label("Vraag")
     box.fill(long_text)
     assert len(box.input_value()) == 20_000  # the browser did not cut it
-    page.get_by_role("button", name="Send my question").click()
-    expect(page.locator(".error")).to_contain_text("A question has at most 10,000 characters.")
-    assert len(page.get_by_label("Question").input_value()) == 20_000  # kept for the customer to shorten
+    page.get_by_role("button", name="Verstuur mijn vraag").click()
+    expect(page.locator(".error")).to_contain_text("Een vraag heeft hoogstens 10.000 tekens.")
+    assert len(page.get_by_label("Vraag").input_value()) == 20_000  # kept for the customer to shorten
     assert session.scalar(select(Question)) is None
     shot(customer, "6_long_question_refused")
 

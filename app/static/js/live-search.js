@@ -1,5 +1,8 @@
 // Search as you type. Debounced; an older response never overwrites a newer one; arrow keys move
 // through the results and Enter opens one. Works on any form marked data-live-search.
+// While a request is in flight the box says so (data-searching, aria-busy). Each request names the
+// search it refines (`continues`, the previous answer's search_id), so the search log keeps one row
+// per search a person made, not one per keystroke; clearing the box starts a new one.
 (function () {
   "use strict";
   const DEBOUNCE_MS = 120;
@@ -10,10 +13,27 @@
     const status = document.getElementById(form.dataset.status);
     const endpoint = form.dataset.endpoint;
     const role = form.dataset.as || "";
+    // The words come from the page (data-texts), in its language: _live_search.html.
+    const texts = JSON.parse(form.dataset.texts || "{}");
+    const say = (key, values) => (texts[key] || key).replace(/\{(\w+)\}/g, (all, name) => (name in (values || {}) ? values[name] : all));
     let timer = null;
     let sequence = 0;
-    let controller = null;
+    let inFlight = false;
+    let pending = null;                          // words typed while a request was in flight
     let active = -1;
+    let lastSearchId = null;                     // the log row this typing session writes to
+    const settle = form.querySelector("input[name=continues]");
+
+    function searching(busy) {
+      form.classList.toggle("searching", busy);
+      list.setAttribute("aria-busy", busy ? "true" : "false");
+      if (busy) status.textContent = form.dataset.searching || "";
+    }
+
+    function newSession() {
+      lastSearchId = null;
+      if (settle) { settle.value = ""; settle.disabled = true; }
+    }
 
     function items() { return Array.from(list.querySelectorAll("[role=option]")); }
 
@@ -39,7 +59,7 @@
       }
       const button = document.createElement("button");
       button.type = "submit";
-      button.textContent = "Answered with this";
+      button.textContent = say("answered_with");
       post.append(button);
       return post;
     }
@@ -57,7 +77,7 @@
         link.textContent = hit.title;           // titles are text, never markup
         const kind = document.createElement("span");
         kind.className = "kind";
-        kind.textContent = hit.kind === "question" ? "Previously answered" : "Article";
+        kind.textContent = say(hit.kind === "question" ? "previously_answered" : "article");
         const snippet = document.createElement("p");
         snippet.className = "snippet";
         snippet.innerHTML = hit.snippet;         // escaped by the server; only <mark> is markup
@@ -66,7 +86,7 @@
         if (hit.review_overdue) {
           const flag = document.createElement("span");
           flag.className = "flag";
-          flag.textContent = "past review date";
+          flag.textContent = say("overdue");
           li.append(flag);
         }
         // A press anywhere on the hit opens it, except on its own link, form or button.
@@ -76,35 +96,52 @@
         list.append(li);
       });
       status.textContent = payload.results.length
-        ? payload.results.length + " result" + (payload.results.length === 1 ? "" : "s") + " in " + Math.round(payload.took_ms) + " ms"
-        : "Nothing found for “" + query + "”.";
+        ? say(payload.results.length === 1 ? "result" : "results", { num: payload.results.length, ms: Math.round(payload.took_ms) })
+        : say("nothing", { query: query });
       const takeIn = document.getElementById("take-in");
       if (takeIn) takeIn.href = takeIn.dataset.base + "?" + new URLSearchParams({ q: query });
     }
 
+    // One request in flight at a time: keys typed meanwhile wait (only the newest words are kept) and
+    // go out when it answers, naming its search_id. An aborted request would still have written a
+    // log row whose id the box never learns, a second row for the same search.
     async function run(query) {
+      if (inFlight) { pending = query; return; }
+      inFlight = true;
       const mine = ++sequence;
-      if (controller) controller.abort();
-      controller = new AbortController();
       const params = new URLSearchParams({ q: query, limit: "10" });
       if (role) params.set("as", role);
+      if (lastSearchId) params.set("continues", lastSearchId);
+      searching(true);
       try {
         const response = await fetch(endpoint + "?" + params, {
-          headers: { Accept: "application/json" }, signal: controller.signal, credentials: "same-origin",
+          headers: { Accept: "application/json" }, credentials: "same-origin",
         });
         const payload = await response.json();
-        if (mine !== sequence) return;           // a newer query is under way: drop this answer
-        if (!response.ok) { status.textContent = payload.message || "Search failed."; return; }
+        if (mine !== sequence) return;           // the box was cleared meanwhile: a new search
+        if (payload.search_id) {
+          lastSearchId = payload.search_id;
+          if (settle) { settle.value = String(payload.search_id); settle.disabled = false; }
+        }
+        if (pending !== null) return;            // newer words are waiting: show their answer instead
+        searching(false);
+        if (!response.ok) { status.textContent = payload.message || say("failed"); return; }
         render(payload, query);
       } catch (error) {
-        if (error.name !== "AbortError" && mine === sequence) status.textContent = "Search is unavailable right now.";
+        if (mine === sequence && pending === null) {
+          searching(false);
+          status.textContent = say("unavailable");
+        }
+      } finally {
+        inFlight = false;
+        if (pending !== null) { const next = pending; pending = null; run(next); }
       }
     }
 
     input.addEventListener("input", () => {
       clearTimeout(timer);
       const query = input.value.trim();
-      if (!query) { sequence++; list.replaceChildren(); status.textContent = ""; return; }
+      if (!query) { sequence++; pending = null; searching(false); newSession(); list.replaceChildren(); status.textContent = ""; return; }
       timer = setTimeout(() => run(query), DEBOUNCE_MS);
     });
 
@@ -114,7 +151,9 @@
       else if (event.key === "Enter" && active >= 0) {
         event.preventDefault();
         window.location = items()[active].querySelector("a").href;
-      } else if (event.key === "Escape") { input.value = ""; sequence++; list.replaceChildren(); status.textContent = ""; }
+      } else if (event.key === "Escape") {
+        input.value = ""; sequence++; pending = null; searching(false); newSession(); list.replaceChildren(); status.textContent = "";
+      }
     });
 
     form.addEventListener("submit", (event) => {

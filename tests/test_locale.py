@@ -1,0 +1,42 @@
+"""Which language a page speaks: staff their own, visitors their choice, their browser, or the organisation's."""
+import pytest
+
+from app import create_app
+from tests.factories import make_user
+
+
+def test_visitor_gets_the_organisation_default_then_the_browser_then_the_switch(app, client, auth):
+    app.config["DEFAULT_LOCALE"] = "nl"
+    app.config["BABEL_DEFAULT_LOCALE"] = "nl"
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="nl">' in page and "Inloggen medewerkers" in page
+
+    page = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Staff sign-in" in page
+
+    switched = auth.post("/taal", data={"locale": "nl", "next": "/?q=paspoort"},
+                           headers={"Accept-Language": "en"})
+    assert switched.status_code == 302 and switched.headers["Location"].endswith("/?q=paspoort")
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Inloggen medewerkers" in page
+
+
+def test_the_switch_refuses_unknown_languages_and_foreign_targets(auth):
+    assert auth.post("/taal", data={"locale": "de"}).status_code == 400
+    response = auth.post("/taal", data={"locale": "en", "next": "//evil.example.org/"})
+    assert response.status_code == 302 and "evil" not in response.headers["Location"]
+
+
+def test_staff_read_their_own_locale(client, auth, session):
+    user = make_user(session, "agent")
+    user.locale = "nl"
+    session.commit()
+    auth.login(user.email)
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Afmelden" in page
+
+
+def test_an_unknown_default_locale_is_refused_at_start(tmp_path):
+    with pytest.raises(ValueError, match="DEFAULT_LOCALE"):
+        create_app({"VRAAGBAAK_ENV": "testing", "TESTING": True, "SECRET_KEY": "x",
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://", "INDEX_DIR": str(tmp_path), "DEFAULT_LOCALE": "de"})
