@@ -1,11 +1,12 @@
 """Routing evaluation: does the product's expertise score send a question to the person who answers it?
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/eval_routing.py
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/eval_routing.py [--embedder hashing] [--no-demo]
 
-Prints ONE JSON object on stdout; progress goes to stderr.
+Prints ONE JSON object on stdout, {"sites": {site: {strict, lenient, questions, validation, ...}},
+"mean_ratio_to_best_baseline", "demo_nl": {...}}; progress goes to stderr.
 
-Data: the quantumcomputing.stackexchange.com dump (2018-03-12 → 2018-09-01) in
-../shared/data/stackexchange-quantumcomputing-2018 (see its README.md).
+Data: every Stack Exchange dump under ../shared/data/stackexchange-* (each has a README.md), all with the
+same protocol and no per-site settings; the demo_nl set is bench/eval_routing_demo_nl.py's.
 
 Protocol (the one of docs/research/routing-lab.md):
 - Questions sorted by CreationDate; the first 80 % are history, the last 20 % the test period. The
@@ -19,7 +20,10 @@ Protocol (the one of docs/research/routing-lab.md):
   are broken at random; we report the exact expectation over that random order (no seeds).
 
 Scorers, all on the same candidates:
-- product: `routing.expertise.expertise_scores`, the very function the product routes with. Each
+- product: the named signals of `routing.expertise.expertise_scores` (the very function the product
+  routes with) × the weights `routing.learning.learn_from_cases` learns (what `flask routing learn`
+  stores) from the questions before the period only: for the test period those before 80 %, for
+  the validation period those before 40 %. product_defaults: the same signals × DEFAULT_WEIGHTS. Each
   earlier answer is a `PastAnswer` whose similarity is the cosine of MiniLM embeddings
   (`knowledge.search.MiniLMEmbedder.embed_documents`, cached under bench/.cache/) of the new
   question and the question that answer answered, each embedded as "title + first 1,500 characters
