@@ -4,7 +4,7 @@
 question only the answers given before it count, and the candidates are everyone who had answered
 something by then. Each candidate gets the named signals of routing.expertise.SIGNALS; a conditional
 logit (softmax over the candidates of one question, the answerers as the right ones) learns one weight
-per signal. It is linear on named signals, so the admin can read it; it is pulled towards the defaults
+per signal, later questions weighing more (the organisation drifts). It is linear on named signals, so the admin can read it; it is pulled towards the defaults
 (L2 towards DEFAULT_WEIGHTS), so a small history moves them little.
 
 Fitted on the earlier FIT_SHARE of the questions, validated on the later rest: the report holds the MRR
@@ -58,7 +58,7 @@ def vector(weights: dict[str, float]) -> np.ndarray:
 def fit(cases: Sequence[Case], start: dict[str, float] | None = None) -> dict[str, float]:
     """Conditional-logit weights: maximise Σ log P(an answerer | question) − L2·n·|w − defaults|²."""
     prior = vector(start or DEFAULT_WEIGHTS)
-    cases = [c for c in cases if c.relevant.any() and len(c.relevant) > 1]
+    cases = sorted((c for c in cases if c.relevant.any() and len(c.relevant) > 1), key=lambda c: c.at)
     if not cases:
         return dict(DEFAULT_WEIGHTS)
     x = np.vstack([c.signals for c in cases])
@@ -70,6 +70,11 @@ def fit(cases: Sequence[Case], start: dict[str, float] | None = None) -> dict[st
     scale = np.where(learnable, scale, 1.0)
     z = x / scale
     w = prior * scale  # in standardised units
+    # later questions weigh more: the organisation drifts (half the weight at half the history back)
+    age = np.arange(len(cases))[::-1] / max(len(cases), 1)
+    case_w = 0.5 ** (age / 0.5)
+    case_w = case_w / case_w.mean()
+    row_w = case_w[seg]
     n = len(cases)
     m, v = np.zeros_like(w), np.zeros_like(w)
     for step in range(1, STEPS + 1):
@@ -81,7 +86,7 @@ def fit(cases: Sequence[Case], start: dict[str, float] | None = None) -> dict[st
         # d/ds of −log(Σpos e / Σall e) = e/Σall − pos·e/Σpos
         grad_s = e / all_sum - pos * e / np.maximum(pos_sum, 1e-300)
         # the pull is on the weights as shown (raw units): a signal with little spread cannot buy a huge weight
-        grad = z.T @ grad_s / n + 2 * L2 * (w / scale - prior) / scale
+        grad = z.T @ (grad_s * row_w) / n + 2 * L2 * (w / scale - prior) / scale
         grad[~learnable] = 0.0
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad ** 2
