@@ -161,6 +161,22 @@ def import_history_command(file, mapping_file) -> None:
         click.echo(f"Warning: {warning}", err=True)
 
 
+@routing_cli.command("learn")
+def learn_command() -> None:
+    """Learn routing's signal weights from the answered questions (time order), validate them on the later
+    ones against the simple baselines, store them for routing; prints the JSON report."""
+    import json
+
+    from app.search import search_service
+    from routing.learning import learn_weights
+
+    report = learn_weights(db.session, now(), search_service())
+    db.session.commit()
+    click.echo(json.dumps(report, indent=2))
+    if report["status"] == "defaults":
+        click.echo(f"Warning: {report['message']}", err=True)
+
+
 @routing_cli.command("import-experts")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def import_experts_command(file) -> None:

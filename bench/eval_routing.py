@@ -1,11 +1,12 @@
 """Routing evaluation: does the product's expertise score send a question to the person who answers it?
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/eval_routing.py
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/eval_routing.py [--embedder hashing] [--no-demo]
 
-Prints ONE JSON object on stdout; progress goes to stderr.
+Prints ONE JSON object on stdout, {"sites": {site: {strict, lenient, questions, validation, ...}},
+"mean_ratio_to_best_baseline", "demo_nl": {...}}; progress goes to stderr.
 
-Data: the quantumcomputing.stackexchange.com dump (2018-03-12 → 2018-09-01) in
-../shared/data/stackexchange-quantumcomputing-2018 (see its README.md).
+Data: every Stack Exchange dump under ../shared/data/stackexchange-* (each has a README.md), all with the
+same protocol and no per-site settings; the demo_nl set is bench/eval_routing_demo_nl.py's.
 
 Protocol (the one of docs/research/routing-lab.md):
 - Questions sorted by CreationDate; the first 80 % are history, the last 20 % the test period. The
@@ -19,7 +20,10 @@ Protocol (the one of docs/research/routing-lab.md):
   are broken at random; we report the exact expectation over that random order (no seeds).
 
 Scorers, all on the same candidates:
-- product: `routing.expertise.expertise_scores`, the very function the product routes with. Each
+- product: the named signals of `routing.expertise.expertise_scores` (the very function the product
+  routes with) × the weights `routing.learning.learn_from_cases` learns (what `flask routing learn`
+  stores) from the questions before the period only: for the test period those before 80 %, for
+  the validation period those before 40 %. product_defaults: the same signals × DEFAULT_WEIGHTS. Each
   earlier answer is a `PastAnswer` whose similarity is the cosine of MiniLM embeddings
   (`knowledge.search.MiniLMEmbedder.embed_documents`, cached under bench/.cache/) of the new
   question and the question that answer answered, each embedded as "title + first 1,500 characters
@@ -55,16 +59,20 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from knowledge.search import MiniLMEmbedder  # noqa: E402
-from routing.expertise import PastAnswer, expertise_scores  # noqa: E402
+from knowledge.search.embeddings import HashingEmbedder, MiniLMEmbedder  # noqa: E402
+from routing import learning  # noqa: E402
+from routing.expertise import DEFAULT_WEIGHTS, PastAnswer, expertise_scores  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "stackexchange-quantumcomputing-2018"  # ../shared beside the clone
+# ../shared beside the clone (or beside the worktrees' folder): every stackexchange-* folder in it is a site
+DATA_ROOT = next((p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "data").is_dir()),
+                 ROOT.parent / "shared" / "data")
 CACHE = ROOT / "bench" / ".cache"
 HISTORY_END = 0.8  # test period: questions from here on
 VALIDATION_START = 0.4  # validation period: history questions from here to HISTORY_END
 EMBED_BODY_CHARS = 1500
 BM25_K1, BM25_B = 1.2, 0.75
 HIT_AT = 5
+PRODUCTS = ("product", "product_defaults")  # not baselines
 
 _TAG = re.compile(r"<[^>]*>")
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -125,12 +133,11 @@ def load_posts(path: Path) -> tuple[list[Question], list[Answer]]:
     return questions, answers
 
 
-def embed_questions(questions: list[Question]) -> dict[int, np.ndarray]:
-    """Unit MiniLM vectors of "title + first 1,500 body characters", cached as .npy by content."""
-    embedder = MiniLMEmbedder()
+def embed_questions(questions: list[Question], embedder) -> dict[int, np.ndarray]:
+    """Unit vectors of "title + first 1,500 body characters", cached as .npy by content."""
     texts = [f"{q.title}\n{q.text[:EMBED_BODY_CHARS]}" for q in questions]
     key = hashlib.sha256("\x00".join([embedder.name, *texts]).encode()).hexdigest()[:16]
-    path = CACHE / f"qc2018-questions-{embedder.name}-{key}.npy"
+    path = CACHE / f"questions-{embedder.name}-{key}.npy"
     if path.exists():
         vectors = np.load(path)
     else:
@@ -180,20 +187,39 @@ def replay(questions: list[Question], answers: list[Answer], start: float, end: 
 Scorer = Callable[[Case], np.ndarray]
 
 
-def product_scorer(questions: list[Question], vectors: dict[int, np.ndarray]) -> Scorer:
+def signal_table(questions: list[Question], vectors: dict[int, np.ndarray]) -> Callable[[Case], np.ndarray]:
+    """Case → the named signals (routing.learning.NAMES) per candidate, from the product's own
+    `expertise_scores`; memoised, since the learned and default scorers share them."""
     tags = {q.id: q.tags for q in questions}
     asker = {q.id: q.asker_id for q in questions}
+    memo: dict[int, np.ndarray] = {}
 
-    def score(case: Case) -> np.ndarray:
+    def signals(case: Case) -> np.ndarray:
         q = case.question
-        past = [PastAnswer(user_id=x.user_id, answered_at=x.created,
-                           similarity=float(vectors[q.id] @ vectors[x.question_id]), topics=tags[x.question_id],
-                           same_customer=q.asker_id is not None and asker[x.question_id] == q.asker_id)
-                for x in case.past]
-        table = expertise_scores(q.created, past, question_topics=q.tags, declared=None, candidates=case.candidates)
-        return np.array([table[u].score for u in case.candidates])
+        if q.id not in memo:
+            past = [PastAnswer(user_id=x.user_id, answered_at=x.created,
+                               similarity=float(vectors[q.id] @ vectors[x.question_id]), topics=tags[x.question_id],
+                               same_customer=q.asker_id is not None and asker[x.question_id] == q.asker_id)
+                    for x in case.past]
+            table = expertise_scores(q.created, past, question_topics=q.tags, declared=None,
+                                     candidates=case.candidates)
+            memo[q.id] = np.array([[table[u].signals[n] for n in learning.NAMES] for u in case.candidates])
+        return memo[q.id]
 
-    return score
+    return signals
+
+
+def weighted_scorer(signals: Callable[[Case], np.ndarray], weights: dict[str, float]) -> Scorer:
+    w = learning.vector(weights)
+    return lambda case: signals(case) @ w
+
+
+def learned_weights(cases: list[Case], signals: Callable[[Case], np.ndarray]) -> tuple[dict[str, float], dict]:
+    """What `flask routing learn` would store, fitted on these (earlier) cases only, lenient truth."""
+    fit_cases = [learning.Case(c.question.created, signals(c), np.array([u in c.lenient_truth for u in c.candidates]))
+                 for c in cases if c.lenient_truth and len(c.candidates) > 1]
+    weights, report = learning.learn_from_cases(fit_cases)
+    return weights or dict(DEFAULT_WEIGHTS), report
 
 
 def random_scorer(case: Case) -> np.ndarray:
@@ -304,33 +330,60 @@ def evaluate(cases: list[Case], scorers: dict[str, Scorer]) -> dict:
 
 
 def ratio_to_best_baseline(table: dict) -> float:
-    best = max(metrics["MRR"] for name, metrics in table.items() if name != "product")
+    best = max(metrics["MRR"] for name, metrics in table.items() if name not in PRODUCTS)
     return round(table["product"]["MRR"] / best, 3)
 
 
 # ---------------------------------------------------------------------------------------------
 
-def main() -> None:
-    started = time.perf_counter()
-    questions, answers = load_posts(DATA / "Posts.xml")
-    log(f"{len(questions)} questions, {len(answers)} answers with a known author")
-    vectors = embed_questions(questions)
-    scorers: dict[str, Scorer] = {
-        "product": product_scorer(questions, vectors),
+def evaluate_site(data: Path, embedder) -> dict:
+    questions, answers = load_posts(data / "Posts.xml")
+    log(f"{data.name}: {len(questions)} questions, {len(answers)} answers with a known author")
+    vectors = embed_questions(questions, embedder)
+    signals = signal_table(questions, vectors)
+    baselines: dict[str, Scorer] = {
         "random": random_scorer,
         "most_active": most_active_scorer,
         "tag_overlap": tag_overlap_scorer(questions),
         "bm25": bm25_scorer(answers),
     }
-    log("test period")
-    test = evaluate(replay(questions, answers, HISTORY_END, 1.0), scorers)
-    log("validation period")
-    validation = evaluate(replay(questions, answers, VALIDATION_START, HISTORY_END), scorers)
-    output = {
-        **test,
-        "validation": validation,
-        "protocol": {
-            "data": str(DATA),
+    out = {}
+    # validation: weights fitted on questions before VALIDATION_START; test: on those before HISTORY_END
+    for period, start, end in (("validation", VALIDATION_START, HISTORY_END), ("test", HISTORY_END, 1.0)):
+        weights, report = learned_weights(replay(questions, answers, 0.0, start), signals)
+        scorers = {"product": weighted_scorer(signals, weights),
+                   "product_defaults": weighted_scorer(signals, DEFAULT_WEIGHTS), **baselines}
+        log(f"{data.name}: {period} period")
+        out[period] = {**evaluate(replay(questions, answers, start, end), scorers),
+                       "learned": {"weights": weights, "status": report["status"],
+                                   "fit_questions": report["questions"],
+                                   "inner_validation": report.get("validation")}}
+    return {**out["test"], "validation": out["validation"], "questions_total": len(questions)}
+
+
+def main(argv: list[str]) -> None:
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm",
+                        help="hashing: fast, no model (for iterating); minilm: the product's English model")
+    parser.add_argument("--no-demo", action="store_true", help="leave out the demo_nl set")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    embedder = MiniLMEmbedder() if args.embedder == "minilm" else HashingEmbedder()
+    sites = {path.name.removeprefix("stackexchange-"): evaluate_site(path, embedder)
+             for path in sorted(DATA_ROOT.glob("stackexchange-*")) if (path / "Posts.xml").exists()}
+    ratios = {truth: round(float(np.mean([s["ratio_to_best_baseline"][truth] for s in sites.values()])), 3)
+              for truth in ("strict", "lenient")}
+    output = {"sites": sites, "mean_ratio_to_best_baseline": ratios}
+    if not args.no_demo:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from eval_routing_demo_nl import evaluate as evaluate_demo
+        embedders = {"en": "hashing", "nl": "hashing"} if args.embedder == "hashing" else None
+        demo = evaluate_demo(embedders)
+        output["demo_nl"] = {k: demo[k] for k in ("P@1", "Hit@3", "topic_accuracy", "questions")}
+    output["protocol"] = {
+            "data": f"{DATA_ROOT}/stackexchange-* (every site, same settings)",
+            "embedder": embedder.name,
             "split": f"questions by CreationDate: test = last {1 - HISTORY_END:.0%}, "
                      f"validation = {VALIDATION_START:.0%}-{HISTORY_END:.0%}",
             "replay": "continuous: only answers created before each question count",
@@ -338,18 +391,16 @@ def main() -> None:
             "strict": "truth = accepted answer's author, if a candidate",
             "lenient": "truth = every answerer who is a candidate",
             "tie_breaking": "exact expectation over a uniformly random order of tied candidates",
-            "product": "routing.expertise.expertise_scores(now=question CreationDate, past=earlier answers "
-                       "with MiniLM cosine of the two questions, the answered question's tags and whether "
-                       "it came from the same asker, question_topics=tags, declared=None, candidates=...); "
-                       "it has no BM25 term",
+            "product": "routing.expertise.expertise_scores signals × weights learned by routing.learning "
+                       "(learn_from_cases, the function `flask routing learn` uses) on the questions before "
+                       "the period only; product_defaults = DEFAULT_WEIGHTS; no BM25 term",
             "embedding_text": f"title + first {EMBED_BODY_CHARS} characters of the HTML-stripped body",
             "bm25": f"k1={BM25_K1}, b={BM25_B}, idf=log(1+(N-df+0.5)/(df+0.5)), query = unique tokens "
                     "of title + body, one document per candidate = their earlier answer bodies",
-        },
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+        }
+    output["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(output, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

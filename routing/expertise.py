@@ -45,6 +45,23 @@ SIMILAR_REASON_COSINE = 0.5  # "similar" in the reasons shown to people
 # A declared level is a prior for people without history (new staff, new topics); in log space it
 # is worth about as much as 1, 1.7 or 3 recent, closely similar answers.
 DECLARED_BONUS = {0: 0.0, 1: 0.3, 2: 0.6, 3: 1.0}
+# The named signals a score is made of, in plain words for the admin (routing.learning learns their
+# weights). Every one is computed on the evidence's own time scale.
+SIGNALS = {
+    "similar": N_("answers to similar questions (recent ones weigh more)"),
+    "topic_recent": N_("recent answers in the question's topics"),
+    "customer": N_("answered this customer before"),
+    "declared": N_("declared expertise in the question's topic"),
+    "activity": N_("answers in all"),
+    "recency": N_("answered recently (relative to the newest answer in the evidence)"),
+    "topic_all": N_("answers in the question's topics, however old"),
+    "closest": N_("how close the most similar question they answered is"),
+}
+# The defaults, used until enough history was learned from: the hand-tuned score of
+# docs/research/routing-lab.md (similar + 0.1 · topics + 0.05 · customer + declared).
+DEFAULT_WEIGHTS = {"similar": 1.0, "topic_recent": TOPIC_WEIGHT, "customer": CUSTOMER_WEIGHT, "declared": 1.0,
+                   "activity": 0.0, "recency": 0.0, "topic_all": 0.0, "closest": 0.0}
+RECENCY_HALF_LIFE_DAYS = 14.0
 NO_ANSWERS_YET = Message("no answers or declared expertise for this yet")
 # the reasons are Messages (an English str that keeps its msgid), said in the reader's language where shown
 LEVEL_NAMES = {1: N_("basic knowledge of %(topic)s"), 2: N_("good knowledge of %(topic)s"),
@@ -93,6 +110,9 @@ class Expertise:
     customer_answers: int = 0
     latest_customer: datetime | None = None
     reasons: list[str] = field(default_factory=list)
+    all_topic_answers: float = 0.0  # shared topics over every answer, undecayed
+    best_similarity: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 def _decay(now: datetime, then: datetime, half_life_days: float) -> float:
@@ -102,12 +122,15 @@ def _decay(now: datetime, then: datetime, half_life_days: float) -> float:
 
 def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topics: frozenset[str] = frozenset(),
                      declared: dict[int, tuple[int, str]] | None = None,
-                     candidates: Iterable[int] | None = None) -> dict[int, Expertise]:
+                     candidates: Iterable[int] | None = None,
+                     weights: dict[str, float] | None = None) -> dict[int, Expertise]:
     """Score every candidate for a new question.
 
     `past` holds the answers given before `now`, each with its similarity to the new question;
     `declared` maps user → (level, topic name) for the question's topic. People in `candidates`
-    without any evidence still appear, with score 0.
+    without any evidence still appear, with score 0. The score is Σ weight · signal over the named
+    signals of SIGNALS; `weights` are the ones learned from the organisation's history
+    (routing.learning), DEFAULT_WEIGHTS without them.
     """
     table: dict[int, Expertise] = {}
 
@@ -130,7 +153,9 @@ def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topi
         if answer.similarity >= SIMILAR_REASON_COSINE:
             e.similar_answers += 1
             e.latest_similar = max(filter(None, (e.latest_similar, answer.answered_at)))
+        e.best_similarity = max(e.best_similarity, answer.similarity)
         shared = len(question_topics & answer.topics)
+        e.all_topic_answers += shared
         if shared:
             e.topic_answers += 1
             e.topic_vote += shared * _decay(newest, answer.answered_at, TOPIC_HALF_LIFE_DAYS)
@@ -141,10 +166,24 @@ def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topi
         e = entry(user_id)
         e.declared_level, e.declared_topic = level, topic_name
     for e in table.values():
-        e.score = (math.log1p(e.similar_vote) + TOPIC_WEIGHT * math.log1p(e.topic_vote)
-                   + CUSTOMER_WEIGHT * math.log1p(e.customer_answers) + DECLARED_BONUS.get(e.declared_level, 0.0))
+        e.signals = signal_values(e, newest)
+        e.score = sum(w * e.signals[name] for name, w in (weights or DEFAULT_WEIGHTS).items() if name in e.signals)
         e.reasons = expertise_reasons(e, now)
     return table
+
+
+def signal_values(e: Expertise, newest: datetime) -> dict[str, float]:
+    """The named signals (SIGNALS) of one person, each on a log or 0–1 scale."""
+    return {
+        "similar": math.log1p(e.similar_vote),
+        "topic_recent": math.log1p(e.topic_vote),
+        "customer": math.log1p(e.customer_answers),
+        "declared": DECLARED_BONUS.get(e.declared_level, 0.0),
+        "activity": math.log1p(e.answers),
+        "recency": _decay(newest, e.latest_answer, RECENCY_HALF_LIFE_DAYS) if e.latest_answer else 0.0,
+        "topic_all": math.log1p(e.all_topic_answers),
+        "closest": max(e.best_similarity, 0.0) if e.answers else 0.0,
+    }
 
 
 def expertise_reasons(e: Expertise, now: datetime) -> list[Message]:

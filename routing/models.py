@@ -420,3 +420,17 @@ class MailboxClaim(Base):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LearnedWeights(Base):
+    """Weights of the expertise signals learned from the organisation's own history (routing.learning),
+    with the validation report that says how they did against the simple baselines. Routing uses the
+    newest row; without one it uses routing.expertise.DEFAULT_WEIGHTS."""
+
+    __tablename__ = "learned_weights"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    questions: Mapped[int] = mapped_column(Integer)  # answered questions replayed to learn them
+    weights: Mapped[dict] = mapped_column(JSON)  # signal name → weight
+    report: Mapped[dict] = mapped_column(JSON)  # validation MRR of these weights, the defaults and the baselines

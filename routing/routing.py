@@ -1,6 +1,6 @@
 """Routing: rank the experts for a question and hand it to one, with the reasons on record.
 
-rank = expertise (routing.expertise) × availability (routing.availability) × room left.
+rank = expertise (routing.expertise, with the weights learned from the history: routing.learning) × availability (routing.availability) × room left.
 A question without a topic gets the one inferred from its text (routing.topics) for declared expertise.
 Automatic assignment takes the best person who can take work now; an agent may pick anyone shown.
 When nobody can — or when nobody has any evidence for this question, so that a ranking would only be
@@ -22,6 +22,7 @@ from routing.availability import Availability, availability_of
 from routing.customers import earlier_question_ids
 from routing.errors import InvalidQuestion, RoutingError
 from routing.expertise import NO_ANSWERS_YET, Expertise, PastAnswer, expertise_scores
+from routing.learning import current_weights
 from routing.models import AnswerEvidence, DeclaredExpertise, Question
 from routing.questions import assign_to_expert, topic_by_slug
 from routing.sla import BusinessHours, Promise, due_at_for, promise_for
@@ -70,7 +71,7 @@ def rank_experts(session: Session, now: datetime, search: SearchService | None, 
         topic = inferred.topic
     past = _past_answers(session, now, search, text, list(experts), customer_questions)
     scores = expertise_scores(now, past, question_topics=_topic_keys(topic), declared=_declared(session, topic, experts),
-                              candidates=experts)
+                              candidates=experts, weights=current_weights(session))
     availability = availability_of(session, list(experts), now, due_at)
     no_evidence = all(e.score <= 0.0 for e in scores.values())
     said = NO_EVIDENCE[coordinator_id is not None] if no_evidence else None

@@ -58,6 +58,7 @@ POLICIES = {
     "admin.edit_user": {"admin"},
     "admin.topics": {"admin"},
     "admin.experts": {"admin"},
+    "admin.routing_weights": {"admin"},
     "admin.expert": {"admin"},
     "admin.policies": {"admin"},
     "analytics.dashboard": {"admin", "editor"},

@@ -81,6 +81,18 @@ def experts():
     return render_template("admin/experts.html", profiles=expertise_map(db.session, now()))
 
 
+@bp.route("/routing-weights")
+def routing_weights():
+    """The weights routing uses, when they were learned and how they did against the baselines."""
+    from routing.expertise import DEFAULT_WEIGHTS, SIGNALS
+    from routing.learning import MIN_QUESTIONS, latest_learned
+
+    learned = latest_learned(db.session)
+    weights = learned.weights if learned else DEFAULT_WEIGHTS
+    rows = [(SIGNALS[name], weights.get(name, 0.0), DEFAULT_WEIGHTS[name]) for name in SIGNALS]
+    return render_template("admin/routing_weights.html", learned=learned, rows=rows, minimum=MIN_QUESTIONS)
+
+
 # What a POST to an expert's page may do: its `form` field names one. The first four come with the
 # page's form of that name (validated first); "forget" is a one-button form and reads the raw fields.
 EXPERT_ACTIONS = {
