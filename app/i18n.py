@@ -19,6 +19,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import Babel, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
+from knowledge.messages import from_stored, said
 from routing.sla import DEFAULT_TIMEZONE
 
 LANGUAGES = ("nl", "en")
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(translated)
     app.add_template_filter(sentence)
     app.add_template_filter(local_time)
+    app.add_template_filter(said_in_payload, name="said")
     # current_locale: the language this page is said in (force_locale included, as for a tracking page or a mail)
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()), LANGUAGE_NAMES=LANGUAGE_NAMES)
 
@@ -62,13 +64,19 @@ def translated(value) -> str:
     """A text made by the domain, in the reader's language: a msgid, or a Message with parameters."""
     if value is None:
         return ""
+    value = from_stored(value)  # an event's payload keeps Messages as dicts
     msgid = getattr(value, "msgid", None)
     if msgid is not None:  # a parameter may be a Message too ("Your question is with %(who)s", who=Team …)
-        params = {name: translated(p) if hasattr(p, "msgid") else
+        params = {name: translated(p) if hasattr(p, "msgid") or isinstance(p, dict) else
                   format_decimal(p) if isinstance(p, int) and not isinstance(p, bool) else p
                   for name, p in value.params.items()}
         return gettext(msgid, **params) if params else gettext(msgid)
     return gettext(str(value)) if str(value) else ""
+
+
+def said_in_payload(payload: dict, key: str) -> str:
+    """A text an event or notification stored (`knowledge.messages.with_said`), in the reader's language."""
+    return translated(said(payload or {}, key))
 
 
 def sentence(value) -> str:

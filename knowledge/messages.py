@@ -35,3 +35,40 @@ class Message(str):
 
 def _message(msgid: str, params: dict) -> Message:
     return Message(msgid, **params)
+
+
+def stored(value):
+    """A text as it is kept in an event's JSON payload: a Message as {"text", "msgid", "params"}, so it can be
+    said in the reader's language later; anything else as it is."""
+    if isinstance(value, Message):
+        return {"text": str(value), "msgid": value.msgid, "params": {k: stored(v) for k, v in value.params.items()}}
+    return value
+
+
+def from_stored(value):
+    """The inverse of `stored`: a Message again, or the plain value (older events hold English text)."""
+    if isinstance(value, dict) and "msgid" in value:
+        return Message(value["msgid"], **{k: from_stored(v) for k, v in (value.get("params") or {}).items()})
+    return value
+
+
+def joined(items, separator: str = ", ") -> Message | str:
+    """Several domain texts said as one (each in the reader's language), e.g. the reasons of a route."""
+    items = list(items)
+    if not items:
+        return ""
+    params = {f"p{n}": item for n, item in enumerate(items)}
+    return Message(separator.join(f"%(p{n})s" for n in range(len(items))), **params)
+
+
+def with_said(payload: dict) -> dict:
+    """An event's or notification's payload as stored: every Message keeps its English text under its own key
+    (what integrations read) and, under "said", the msgid and parameters to say it in the reader's language."""
+    said = {key: stored(value) for key, value in payload.items() if isinstance(value, Message)}
+    return {**payload, "said": said} if said else payload
+
+
+def said(payload: dict, key: str):
+    """What `with_said` stored under `key`: the Message again where there is one, else the plain value."""
+    kept = (payload.get("said") or {}).get(key)
+    return from_stored(kept) if kept is not None else payload.get(key)

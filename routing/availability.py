@@ -115,19 +115,19 @@ class Availability:
     def can_take_now(self) -> bool:
         return self.presence != "away" and not self.absent_now and self.has_room
 
-    def reasons(self) -> list[str]:
+    def reasons(self) -> list[Message]:
         said = []
         if self.absent_now:
-            said.append("absent today")
+            said.append(Message("absent today"))
         elif self.presence == "away":
-            said.append("marked away")
+            said.append(Message("marked away"))
         elif self.working_now and self.available_until:
-            said.append(f"available until {_local_hhmm(self.available_until)}")
+            said.append(Message("available until %(time)s", time=_local_hhmm(self.available_until)))
         elif self.next_start:
-            said.append(f"back {_local_day_hhmm(self.next_start)}")
+            said.append(Message("back %(when)s", when=_local_day_hhmm(self.next_start)))
         else:
-            said.append("no working hours in the promised time")
-        said.append(f"{self.open_questions} of {self.capacity} open")
+            said.append(Message("no working hours in the promised time"))
+        said.append(Message("%(open)s of %(capacity)s open", open=self.open_questions, capacity=self.capacity))
         return said
 
 

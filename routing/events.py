@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import with_said
 from routing.models import EVENT_KINDS, Event, Ownership, Question, QuestionFacts, StepWait
 
 RESPONSE_KINDS = ("accepted", "answered", "answered_from_kb", "info_requested")
@@ -44,7 +45,7 @@ def record_event(session: Session, now: datetime, kind: str, *, question: Questi
         raise ValueError(f"unknown event kind {kind!r}")
     if question is None and article_id is None:
         raise ValueError("an event belongs to a question or an article")
-    ev = Event(question=question, article_id=article_id, at=now, actor_id=actor_id, kind=kind, payload=payload)
+    ev = Event(question=question, article_id=article_id, at=now, actor_id=actor_id, kind=kind, payload=with_said(payload))
     session.add(ev)
     return ev
 

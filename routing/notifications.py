@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from knowledge.messages import with_said
 from knowledge.models import User
 from routing.models import Notification, Question
 
@@ -24,7 +25,7 @@ def notify(session: Session, now: datetime, kind: str, question: Question | None
         raise ValueError(f"unknown notification kind {kind!r}")
     if not to_email:
         return None  # a customer who left no address is told on the phone or the tracking page
-    note = Notification(kind=kind, to_email=to_email, question=question, payload=payload, created_at=now)
+    note = Notification(kind=kind, to_email=to_email, question=question, payload=with_said(payload), created_at=now)
     session.add(note)
     return note
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import Message, joined, stored
 from knowledge.models import Topic, User, UserRole
 from knowledge.people import active_experts, is_active_expert
 from knowledge.search import SearchService
@@ -49,11 +50,14 @@ class Candidate:
 
     def as_payload(self) -> dict:
         return {"user_id": self.user_id, "name": self.name, "score": round(self.score, 4),
-                "expertise": round(self.expertise, 4), "available": self.available, "reasons": list(self.reasons)}
+                "expertise": round(self.expertise, 4), "available": self.available,
+                "reasons": [str(r) for r in self.reasons],  # English, for integrations reading the events
+                "reasons_said": [stored(r) for r in self.reasons]}  # the same, to be said in the reader's language
 
 
-NO_EVIDENCE = {True: "no evidence for anyone on this question yet: the topic's coordinator comes first, the rest by name",
-               False: "no evidence for anyone on this question yet and no coordinator: in order of name"}
+NO_EVIDENCE = {True: Message("no evidence for anyone on this question yet: the topic's coordinator comes first, "
+                              "the rest by name"),
+               False: Message("no evidence for anyone on this question yet and no coordinator: in order of name")}
 
 
 def rank_experts(session: Session, now: datetime, search: SearchService | None, text: str, topic: Topic | None,
@@ -126,13 +130,14 @@ def _candidate(user: User, expertise: Expertise, availability: Availability, inf
         factor = NO_TIME_BEFORE_DUE
     load = availability.open_questions / max(availability.capacity, 1)
     score = expertise.score * factor * (1.0 - LOAD_PENALTY * min(load, 1.0))
-    about = [f"topic inferred from the text: {inferred.topic.path} ({inferred.confidence:.2f})"] if inferred else []
+    about = [Message("topic inferred from the text: %(topic)s (%(confidence)s)", topic=inferred.topic.path,
+                     confidence=f"{inferred.confidence:.2f}")] if inferred else []
     evidence = [no_evidence] if no_evidence else [r for r in expertise.reasons if r != NO_ANSWERS_YET]
     told = availability.reasons()
     return Candidate(user_id=user.id, name=user.name, score=score, expertise=expertise.score,
                      available=availability.can_take_now and availability.works_before,
                      reasons=tuple(about + expertise.reasons + ([no_evidence] if no_evidence else []) + told),
-                     summary=f"{user.name}: {', '.join(evidence[:2] + told[:1])}")
+                     summary=Message("%(name)s: %(reasons)s", name=user.name, reasons=joined(evidence[:2] + told[:1])))
 
 
 def _past_answers(session: Session, now: datetime, search: SearchService | None, text: str,
@@ -193,7 +198,7 @@ def route_question(session: Session, now: datetime, question: Question, *, searc
         raise InvalidQuestion("Pick one of the experts shown.")
     owner_id, why = _choose(candidates, promise, chosen_user_id, _names(session, candidates, promise))
     if owner_id is None:
-        owner_id, why = _any_admin(session), "no expert at all: to an administrator"
+        owner_id, why = _any_admin(session), Message("no expert at all: to an administrator")
     if owner_id is None:
         raise NobodyToRouteTo("There is no expert, coordinator or administrator to give this question to.")
     assign_to_expert(session, now, question, owner_id, due_at=due_at, actor_id=actor_id,
@@ -210,20 +215,22 @@ def _choose(candidates: list[Candidate], promise: Promise, chosen_user_id: int |
             names: dict[int, str]) -> tuple[int | None, str]:
     """The owner and the route's words, which always name the person chosen."""
     if chosen_user_id is not None:
-        return chosen_user_id, f"picked by the agent: {names.get(chosen_user_id, f'user {chosen_user_id}')}"
+        return chosen_user_id, Message("picked by the agent: %(name)s",
+                                       name=names.get(chosen_user_id, f"user {chosen_user_id}"))
     no_evidence = bool(candidates) and all(c.expertise <= 0.0 for c in candidates)
     if no_evidence and promise.coordinator_id is not None:
-        return promise.coordinator_id, (f"routed to {names[promise.coordinator_id]}, the topic's coordinator: "
-                                        "no evidence for anyone on this question yet")
+        return promise.coordinator_id, Message("routed to %(name)s, the topic's coordinator: no evidence for anyone "
+                                               "on this question yet", name=names[promise.coordinator_id])
     for candidate in candidates:
         if candidate.available:
             if no_evidence:
-                return candidate.user_id, (f"routed to {candidate.name}: no evidence for anyone on this question "
-                                           "and no coordinator, so the first available by name")
-            return candidate.user_id, f"routed to {candidate.summary}"
+                return candidate.user_id, Message("routed to %(name)s: no evidence for anyone on this question and "
+                                                  "no coordinator, so the first available by name", name=candidate.name)
+            return candidate.user_id, Message("routed to %(summary)s", summary=candidate.summary)
     if promise.coordinator_id is not None:
-        return promise.coordinator_id, (f"routed to {names[promise.coordinator_id]}, the topic's coordinator: "
-                                        "no expert available")
+        return promise.coordinator_id, Message("routed to %(name)s, the topic's coordinator: no expert available",
+                                               name=names[promise.coordinator_id])
     if candidates:
-        return candidates[0].user_id, f"routed to {candidates[0].summary}: no expert available, with an alarm"
+        return candidates[0].user_id, Message("routed to %(summary)s: no expert available, with an alarm",
+                                              summary=candidates[0].summary)
     return None, ""

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.messages import said
 from knowledge.models import User
 from knowledge.search import SearchHit, SearchService
 from routing.models import OPEN_STATUSES, Question
@@ -72,5 +73,5 @@ def question_thread(session: Session, question: Question) -> list[ThreadEntry]:
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
     return [ThreadEntry(at=e.at, kind=e.kind, actor=e.actor.name if e.actor else None,
                         to=names.get(e.payload.get("to_user_id")),
-                        words=e.payload.get("message") or e.payload.get("reason") or e.payload.get("comment"))
+                        words=e.payload.get("message") or said(e.payload, "reason") or e.payload.get("comment"))
             for e in events]

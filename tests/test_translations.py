@@ -125,7 +125,8 @@ QUIET_CALLS = {"url_for", "local_time", "format_datetime", "format_date", "forma
                "startswith", "endswith", "get", "split", "join", "replace", "strftime", "int", "loop", "super",
                "current_locale", "has_role", "cycler", "namespace"}
 QUIET_FILTERS = {"local_time", "replace", "join", "default_if_none", "format", "attr", "map", "selectattr",
-                 "rejectattr", "groupby", "sort", "urlencode", "tojson", "dictsort", "truncate", "indent"}
+                 "rejectattr", "groupby", "sort", "urlencode", "tojson", "dictsort", "truncate", "indent",
+                 "said"}  # said(key): the key of a stored text, not a text
 QUIET_KEYWORDS = {"class_", "class", "id", "type", "name", "rows", "cols", "autocomplete", "inputmode", "pattern",
                   "action", "method", "value", "_anchor", "_external", "filename", "for_", "min", "max", "step",
                   "role", "lang", "hx", "data_url", "category", "size"}

@@ -131,9 +131,9 @@ def routing_preview():
         {"slug": preview.topic.slug, "path": preview.topic.path, "confidence": 1.0, "inferred": False}
         if preview.topic else None)
     return jsonify({"candidates": [{"user_id": c.user_id, "name": c.name, "score": round(c.score, 4),
-                                    "reasons": list(c.reasons), "available": c.available}
+                                    "reasons": [translated(r) for r in c.reasons], "available": c.available}
                                    for c in preview.candidates],
-                    "total": preview.total, "topic": topic, "route": preview.route, "at": at.isoformat()})
+                    "total": preview.total, "topic": topic, "route": translated(preview.route), "at": at.isoformat()})
 
 
 def _is_staff() -> bool:

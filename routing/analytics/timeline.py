@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.messages import N_
+from knowledge.messages import N_, said
 from routing.analytics.cohort import user_names
 from routing.events import OWNER_KINDS
 from routing.models import Event, Question
@@ -50,7 +50,7 @@ def question_timeline(session: Session, question: Question) -> Timeline:
         steps.append(TimelineStep(
             at=event.at, kind=event.kind, actor=resource(event.kind, names.get(event.actor_id)),
             to=names.get(to_id, "nobody") if event.kind in OWNER_KINDS + ("escalated",) else None,
-            note=str(event.payload.get("reason") or event.payload.get("message") or ""),
+            note=said(event.payload, "reason") or event.payload.get("message") or "",
             waited=event.at - previous if previous else None))
         previous = event.at
     total = events[-1].at - events[0].at if events else None
