@@ -68,7 +68,8 @@ def translated(value) -> str:
     msgid = getattr(value, "msgid", None)
     if msgid is not None:  # a parameter may be a Message too ("Your question is with %(who)s", who=Team …)
         params = {name: translated(p) if hasattr(p, "msgid") or isinstance(p, dict) else
-                  format_decimal(p) if isinstance(p, int) and not isinstance(p, bool) else p
+                  format_decimal(p) if isinstance(p, int) and not isinstance(p, bool) else
+                  format_datetime(p, "EEE HH:mm") if isinstance(p, datetime) else p
                   for name, p in value.params.items()}
         return gettext(msgid, **params) if params else gettext(msgid)
     return gettext(str(value)) if str(value) else ""

@@ -6,6 +6,8 @@ fills the parameters in. `N_` marks a plain msgid so that `pybabel extract` (key
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 
 def N_(msgid: str) -> str:
     """Marks a msgid for extraction; the text is translated where it is shown."""
@@ -18,8 +20,10 @@ class Message(str):
     can still say it in the reader's language (`app.i18n.translated` reads `msgid` and `params`)."""
 
     def __new__(cls, msgid: str, **params):
-        # Numbers read as the English read them ("10,000"); the web layer formats them for its reader.
-        english = {name: f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+        # Numbers and times read as the English read them ("10,000", "Tue 08:30" in the time's own zone); the
+        # web layer formats them for its reader.
+        english = {name: f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else
+                   value.strftime("%a %H:%M") if isinstance(value, datetime) else value
                    for name, value in params.items()}
         text = super().__new__(cls, msgid % english if params else msgid)
         text.msgid = msgid
@@ -42,6 +46,8 @@ def stored(value):
     said in the reader's language later; anything else as it is."""
     if isinstance(value, Message):
         return {"text": str(value), "msgid": value.msgid, "params": {k: stored(v) for k, v in value.params.items()}}
+    if isinstance(value, datetime):
+        return {"moment": value.isoformat()}
     return value
 
 
@@ -49,6 +55,8 @@ def from_stored(value):
     """The inverse of `stored`: a Message again, or the plain value (older events hold English text)."""
     if isinstance(value, dict) and "msgid" in value:
         return Message(value["msgid"], **{k: from_stored(v) for k, v in (value.get("params") or {}).items()})
+    if isinstance(value, dict) and "moment" in value:
+        return datetime.fromisoformat(value["moment"])
     return value
 
 

@@ -196,5 +196,6 @@ def _local_hhmm(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).strftime("%H:%M")
 
 
-def _local_day_hhmm(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).strftime("%a %H:%M")
+def _local_day_hhmm(moment: datetime) -> datetime:
+    """The moment in the organisation's zone; a Message says it as "Tue 08:30", the web layer as "di 08:30"."""
+    return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE))

@@ -40,3 +40,19 @@ def test_an_unknown_default_locale_is_refused_at_start(tmp_path):
     with pytest.raises(ValueError, match="DEFAULT_LOCALE"):
         create_app({"VRAAGBAAK_ENV": "testing", "TESTING": True, "SECRET_KEY": "x",
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "INDEX_DIR": str(tmp_path), "DEFAULT_LOCALE": "de"})
+
+
+def test_a_domain_text_with_a_time_is_said_in_the_readers_language_also_after_storing(app):
+    """An expert's "back Tue 08:30" is kept in an event's payload and read on a Dutch page as "terug di 08:30"."""
+    from datetime import datetime, timezone
+
+    from flask_babel import force_locale
+
+    from app.i18n import said_in_payload
+    from knowledge.messages import Message, with_said
+
+    payload = with_said({"reason": Message("back %(when)s", when=datetime(2026, 3, 3, 7, 30, tzinfo=timezone.utc))})
+    assert payload["reason"] == "back Tue 07:30"  # the English text integrations read, in the time's own zone
+    with app.test_request_context("/"):
+        with force_locale("nl"):
+            assert said_in_payload(payload, "reason") == "terug di 08:30"  # the organisation's zone
