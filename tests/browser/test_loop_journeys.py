@@ -299,3 +299,25 @@ def test_the_editor_finds_one_draft_among_many_and_the_admin_saves_a_promise_fro
     expect(apage.locator("tr", has_text="Belastingen")).to_contain_text("24 business hours")
     expect(apage.locator("tr", has_text="Belastingen")).to_contain_text("120 min")
     shot(admin, "6_admin_promise_defaults")
+
+
+def test_a_search_without_a_confident_answer_says_so_and_offers_the_ask_form(person, session, gemeente):
+    """The public page reads the search's `answer_found`: nonsense gets "no direct answer" with the ask link
+    carrying the words; a search that finds its article does not."""
+    make_article(session, "Grofvuil laten ophalen", "Maak een afspraak via de website; het kost € 25.",
+                 topics=("afval",), language="nl")
+    make_article(session, "Afvalpas aanvragen", "Met de afvalpas kunt u naar de milieustraat.",
+                 topics=("afval",), language="nl")
+    customer = dutch(person)
+    page = customer.page
+    page.goto("/?q=recept+voor+appeltaart+met+afval")
+    notice = page.locator(".no-direct-answer")
+    expect(notice).to_contain_text("Geen direct antwoord gevonden.")
+    expect(notice.get_by_role("link")).to_have_attribute("href", "/ask?q=recept+voor+appeltaart+met+afval")
+    shot(customer, "4_no_direct_answer")
+    notice.get_by_role("link").click()
+    expect(page.get_by_label("Vraag")).to_have_value("recept voor appeltaart met afval")
+
+    page.goto("/?q=grofvuil+laten+ophalen")
+    expect(page.get_by_role("link", name="Grofvuil laten ophalen")).to_be_visible()
+    expect(page.locator(".no-direct-answer")).to_have_count(0)
