@@ -29,6 +29,7 @@ DOCS = [
     Document("article", 7, "Afvalpas aanvragen", "Met de afvalpas kunt u grofvuil wegbrengen naar het "
              "afvalbrengstation.", "public", "nl", ("waste",)),
 ]
+WRITTEN_APART = {"bezoekers parkeren vergunning": {"article:6"}}
 QUERIES = ["parking permit", "visitor parking for two hours", "green bin", "bin emptied",
            "bezoekers parkeren vergunning", "afvalpas", "appeal fines", "permit"]
 
@@ -58,8 +59,13 @@ def test_ranks_like_whoosh_bm25f_over_the_same_postings(fulltext, query):
     ours, theirs = ranking(keywords, query), whoosh_ranking(fulltext, query)
     assert [key for key, _ in ours] == [key for key, _ in theirs]
     # Whoosh stores field lengths in one byte, so its scores differ a little from exact lengths.
-    for (_, mine), (_, whoosh) in zip(ours, theirs):
-        assert mine == pytest.approx(whoosh, rel=0.05)
+    for (key, mine), (_, whoosh) in zip(ours, theirs):
+        if query in WRITTEN_APART and key in WRITTEN_APART[query]:
+            # Dutch words written apart also find the compound the document holds ('bezoekers' +
+            # 'vergunning' → 'bezoekersvergunning', knowledge.search.compounds): more than Whoosh, by design.
+            assert mine > whoosh
+        else:
+            assert mine == pytest.approx(whoosh, rel=0.05)
 
 
 def test_loading_from_the_index_gives_what_was_put_in_after_edits_and_removals(fulltext):

@@ -41,5 +41,5 @@ def test_a_demo_expert_reads_a_mailed_question_and_downloads_its_attachment(app,
     download = download_info.value
     assert download.suggested_filename == "scan.png"
     assert Path(download.path()).read_bytes().startswith(b"\x89PNG")
-    assert "mail received" in page.locator("ol.timeline").inner_text()
+    assert "mail ontvangen" in page.locator("ol.timeline").inner_text()
     assert expert.server_errors == [] and expert.dialogs == []
