@@ -88,6 +88,7 @@ class E5Embedder:
     dim = 384
     min_relevant = 0.75  # e5's cosines are compressed into the upper range
     keyword_weight = 0.3  # tuned on PolicyQA-NL's 400 training questions, not its test questions
+    whole_text_chars = 1500  # documents embedded as title + body's opening (knowledge.search.vectors)
 
     def __init__(self, threads: int = 1):
         self._model = None

@@ -217,9 +217,21 @@ BODY_CHARS = 2000  # an untitled document: beyond this the models truncate anywa
 TITLED_BODY_CHARS = 300
 
 
+# An embedder that reads a whole short article well (e5, trained on query ↔ passage pairs) embeds the title
+# with the body's opening as one passage: on the Dutch demo's validation queries that put the right article
+# first for 0.86 of them against 0.75 with the title-weighted recipe (MiniLM keeps that one: StackFAQ).
+WHOLE_TEXT_RECIPE = "whole{chars}"
+
+
+def _whole_text_chars(embedder: Embedder) -> int | None:
+    return getattr(embedder, "whole_text_chars", None)
+
+
 def stored_model(embedder: Embedder) -> str:
     """The `model` a vector is stored under: the embedder and how its output was combined."""
-    return f"{embedder.name}+{VECTOR_RECIPE}"
+    chars = _whole_text_chars(embedder)
+    recipe = WHOLE_TEXT_RECIPE.format(chars=chars) if chars else VECTOR_RECIPE
+    return f"{embedder.name}+{recipe}"
 
 
 def document_vectors(embedder: Embedder, docs: list[Document]) -> np.ndarray:
@@ -229,6 +241,10 @@ def document_vectors(embedder: Embedder, docs: list[Document]) -> np.ndarray:
     answers far more than the answer; the body's small share breaks ties between near-identical
     titles. The sum is linear, so a query's score against it is still one matrix product.
     """
+    chars = _whole_text_chars(embedder)
+    if chars:
+        return embedder.embed_documents([(f"{d.title}\n{d.body}" if d.title.strip() else d.body)[:chars] or d.title
+                                         for d in docs])
     titles = embedder.embed_documents([d.title for d in docs if d.title.strip()])
     bodies = embedder.embed_documents([(d.body[:TITLED_BODY_CHARS if d.title.strip() else BODY_CHARS]) or d.title
                                        for d in docs])
