@@ -20,16 +20,18 @@ from app.web import database_id, start_on_first_request
 from knowledge.search import ArticleSource, E5Embedder, Embedder, SearchService, embedder_named
 from routing.documents import AnsweredQuestionSource
 
+# One space for every language: an organisation with Dutch embeds all its documents and queries with
+# multilingual e5, so a Dutch query finds an English article and the other way round, and every
+# cosine compares with every other (measured: bench/eval_retrieval.py, demo_nl). An English-only
+# organisation measures better with {"en": "minilm"} (StackFAQ MAP 0.966 vs e5's).
+DEFAULT_EMBEDDERS = {"en": "e5", "nl": "e5"}
+
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
-    # One space for every language: an organisation with Dutch embeds all its documents and queries
-    # with multilingual e5, so a Dutch query finds an English article and the other way round, and
-    # every cosine compares with every other (measured: bench/eval_retrieval.py, demo_nl). An
-    # English-only organisation measures better with {"en": "minilm"} (StackFAQ MAP 0.966 vs e5's).
-    app.config.setdefault("SEARCH_EMBEDDERS", {"en": "e5", "nl": "e5"})
+    app.config.setdefault("SEARCH_EMBEDDERS", dict(DEFAULT_EMBEDDERS))
     # "background": a thread follows the change log (production); "before_search": every search first
     # applies pending changes in the request (tests, where results must be deterministic).
     app.config.setdefault("SEARCH_SYNC", "background")
