@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge.search import SearchService
-from routing.expertise import DEFAULT_WEIGHTS, SIGNALS, PastAnswer, expertise_scores
+from routing.expertise import DEFAULT_WEIGHTS, SIGNALS, SIMILAR_QUESTIONS, PastAnswer, expertise_scores
 from routing.models import AnswerEvidence, LearnedWeights, Question
 from routing.topics import question_topic_slugs
 
@@ -33,6 +33,7 @@ MIN_QUESTIONS = 40  # replayable questions (an answerer who had answered before)
 FIT_SHARE = 0.7  # earlier share fitted on; the later rest validates
 L2 = 0.005  # pull towards the defaults (raw units, per question); chosen on the validation periods of bench/eval_routing.py
 STEPS = 400
+NONNEGATIVE = False
 # Signals the baselines rank by: the two simple rules routing must beat.
 BASELINES = {"most_active": "activity", "topic_overlap": "topic_all"}
 
@@ -91,6 +92,8 @@ def fit(cases: Sequence[Case], start: dict[str, float] | None = None) -> dict[st
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad ** 2
         w -= 0.05 * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+        if NONNEGATIVE:
+            w = np.maximum(w, 0.0)
     raw = w / scale
     raw[~learnable] = prior[~learnable]
     return {name: round(float(value), 4) for name, value in zip(NAMES, raw)}
@@ -177,7 +180,8 @@ def replay_history(session: Session, search: SearchService | None) -> list[Case]
             continue
         similar = {}
         if search is not None:
-            similar = {i: s for kind, i, s in search.similar_documents(q.text, kinds=("question",), k=200)}
+            similar = {i: s for kind, i, s in search.similar_documents(q.text, kinds=("question",),
+                                                                       k=SIMILAR_QUESTIONS)}
         mine = customer.get(q.id)
         past = [PastAnswer(user_id=uid, answered_at=at, similarity=similar.get(qid, 0.0),
                            topics=topics.get(qid, frozenset()),
