@@ -60,11 +60,14 @@ SIGNALS = {
     "recency": N_("answered recently (relative to the newest answer in the evidence)"),
     "topic_all": N_("answers in the question's topics, however old"),
     "closest": N_("how close the most similar question they answered is"),
+    "topic_share": N_("share of their answers that were in the question's topics"),
+    "recent_activity": N_("answers in the last 30 days (up to the newest answer in the evidence)"),
 }
 # The defaults, used until enough history was learned from: the hand-tuned score of
 # docs/research/routing-lab.md (similar + 0.1 · topics + 0.05 · customer + declared).
 DEFAULT_WEIGHTS = {"similar": 1.0, "topic_recent": TOPIC_WEIGHT, "customer": CUSTOMER_WEIGHT, "declared": 1.0,
-                   "activity": 0.0, "recency": 0.0, "topic_all": 0.0, "closest": 0.0}
+                   "activity": 0.0, "recency": 0.0, "topic_all": 0.0, "closest": 0.0, "topic_share": 0.0,
+                   "recent_activity": 0.0}
 RECENCY_HALF_LIFE_DAYS = 14.0
 RECENT_WINDOW_DAYS = 30.0
 NO_ANSWERS_YET = Message("no answers or declared expertise for this yet")

@@ -33,7 +33,11 @@ MIN_QUESTIONS = 40  # replayable questions (an answerer who had answered before)
 FIT_SHARE = 0.7  # earlier share fitted on; the later rest validates
 L2 = 0.005  # pull towards the defaults (raw units, per question); chosen on the validation periods of bench/eval_routing.py
 STEPS = 400
-NONNEGATIVE = False
+CASE_HALF_LIFE = 0.5  # share of the history back at which a question weighs half
+# Every signal is "more of this evidence", so a weight is never negative: a signal counts for a person or not
+# at all, never against them (the admin can read it so; a person with evidence never scores below one without).
+# Chosen on the validation periods of bench/eval_routing.py (bench/routing_signals_lab.py).
+NONNEGATIVE = True
 # Signals the baselines rank by: the two simple rules routing must beat.
 BASELINES = {"most_active": "activity", "topic_overlap": "topic_all"}
 
@@ -73,7 +77,7 @@ def fit(cases: Sequence[Case], start: dict[str, float] | None = None) -> dict[st
     w = prior * scale  # in standardised units
     # later questions weigh more: the organisation drifts (half the weight at half the history back)
     age = np.arange(len(cases))[::-1] / max(len(cases), 1)
-    case_w = 0.5 ** (age / 0.5)
+    case_w = 0.5 ** (age / CASE_HALF_LIFE)
     case_w = case_w / case_w.mean()
     row_w = case_w[seg]
     n = len(cases)
