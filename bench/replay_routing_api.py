@@ -219,7 +219,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--import", dest="mode", choices=("all", "history"), default="all")
     parser.add_argument("--period", choices=("test", "validation"), default="test")
     parser.add_argument("--site", action="append", help="only these sites (name without stackexchange-)")
+    parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=VALUE",
+                        help="lab only: set a product constant first, e.g. routing.learning.L2=0.01 (numbers and strings)")
     args = parser.parse_args(argv)
+    import importlib
+    for setting in args.set:
+        target, _, value = setting.partition("=")
+        module, _, name = target.rpartition(".")
+        setattr(importlib.import_module(module), name, type(getattr(importlib.import_module(module), name))(value))
     started = time.perf_counter()
     sites = {}
     for path in sorted(bench.DATA_ROOT.glob("stackexchange-*")):
@@ -231,7 +238,8 @@ def main(argv: list[str]) -> None:
     print(json.dumps({"sites": sites, "mean_ratio_to_best_baseline": ratios,
                       "protocol": {"through": "routing import-history (CLI) + POST /api/v1/routing/preview "
                                               "(text, no topic, at = CreationDate, limit = all)",
-                                   "import": args.mode, "period": args.period, "embedder": args.embedder},
+                                   "import": args.mode, "period": args.period, "embedder": args.embedder,
+                                   "settings": args.set},
                       "seconds": round(time.perf_counter() - started, 1)}, indent=2))
 
 
