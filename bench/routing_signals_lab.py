@@ -24,6 +24,8 @@ from knowledge.search.embeddings import HashingEmbedder, MiniLMEmbedder  # noqa:
 from routing import learning  # noqa: E402
 from routing.expertise import DEFAULT_WEIGHTS  # noqa: E402
 
+# "similar_all" (the similarity vote without decay) was tried too and added nothing on validation
+# (docs/research/routing-lab.md, session 5); it is no longer computed.
 BASE = ("similar", "topic_recent", "customer", "declared", "activity", "recency", "topic_all", "closest")
 SETTINGS = {  # variant → (L2, CASE_HALF_LIFE, fit on the accepted answerer where there is one)
     "nonnegative+both:l2=0.002": (0.002, 0.5, False),
@@ -34,8 +36,6 @@ SETTINGS = {  # variant → (L2, CASE_HALF_LIFE, fit on the accepted answerer wh
 }
 VARIANTS = {
     **{name: BASE + ("topic_share", "recent_activity") for name in SETTINGS},
-    "nonnegative+both+similar_all": BASE + ("topic_share", "recent_activity", "similar_all"),
-    "nonnegative+recent_activity+similar_all": BASE + ("recent_activity", "similar_all"),
     "current": BASE,
     "nonnegative": BASE,
     "pick_on_inner_validation": BASE,
@@ -46,6 +46,9 @@ VARIANTS = {
     "+recent_activity": BASE + ("recent_activity",),
     "+both": BASE + ("topic_share", "recent_activity"),
 }
+
+
+PRODUCT_SETTINGS = (learning.NONNEGATIVE, learning.L2, learning.CASE_HALF_LIFE)
 
 
 def fitted(cases, signals, accepted: bool):
@@ -87,7 +90,7 @@ def run(embedder, periods, only: list[str] | None = None) -> dict:
                 l2, half, accepted = SETTINGS.get(variant, (0.005, 0.5, False))
                 learning.L2, learning.CASE_HALF_LIFE = l2, half
                 weights, report = fitted(fit_cases, sub, accepted)
-                learning.NONNEGATIVE, learning.L2, learning.CASE_HALF_LIFE = False, 0.005, 0.5
+                learning.NONNEGATIVE, learning.L2, learning.CASE_HALF_LIFE = PRODUCT_SETTINGS
                 if variant.endswith("pick_on_inner_validation") and report.get("validation") and \
                         report["validation"]["MRR"]["defaults"] > report["validation"]["MRR"]["learned"]:
                     weights = dict(DEFAULT_WEIGHTS)

@@ -33,8 +33,7 @@ from knowledge.people import create_user, find_user_by_email, normalise_email
 from routing.customers import email_key, phone_key
 from routing.errors import InvalidQuestion, RoutingError
 from routing.models import AnswerEvidence, question_topics
-from routing.questions import (MAX_QUESTION_TEXT, NewQuestion, accept_question, answer_question, assign_to_expert,
-                               close_question)
+from routing.questions import NewQuestion, accept_question, answer_question, assign_to_expert, close_question
 from routing.questions import take_in_question
 
 IMPORTED_ROOT = "imported"
@@ -149,7 +148,6 @@ def _import_one(session: Session, record: dict, mapping: dict[str, str | None], 
     expert = people[answers.index(chosen)]
     answered = max(_when(chosen["created"]), asked)
     text = record["title"].strip() + ("\n\n" + record["text"].strip() if record.get("text") else "")
-    text = text[:MAX_QUESTION_TEXT]  # a long past question still teaches who answers such questions: cut, not refused
     topics = _topics(session, record.get("tags", []), mapping, tally)
     question, _token = take_in_question(session, asked, NewQuestion(
         text=text, channel="api", topic_slug=topics[0].slug if topics else None))

@@ -98,11 +98,3 @@ def test_import_history_learns_routing_s_weights_at_its_end_unless_told_not_to(r
     assert current_weights(session) == row.weights
     assert all(weight >= 0 for weight in row.weights.values())  # a signal counts for a person, never against
 
-
-def test_a_long_past_question_is_cut_to_size_not_refused(runner, session, tmp_path):
-    created = datetime(2020, 1, 6, 9, 0, tzinfo=timezone.utc)
-    result = _import(runner, tmp_path, "h.jsonl", [_line(1, created, "woz-bezwaar", "annelies@gemeente.example",
-                                                          WOZ, text="Lange uitleg. " * 1000)])
-    assert "Imported 1 answered questions" in result.output
-    question = session.scalar(select(Question))
-    assert question.text.startswith(WOZ) and len(question.text) == 10_000
