@@ -20,7 +20,7 @@ questions 40–80 %):
 Truths as in bench/eval_routing.py (candidates = people with an answer before the question): strict = the
 accepted answer's author, lenient = every answerer. The baselines are bench/eval_routing.py's own scorers
 on the same questions. `--import history` imports the history only (what a judge with the 80 % file does;
-the evidence then does not grow during the period).
+the evidence then does not grow during the period, and the baselines and candidates get the same evidence).
 
 Prints ONE JSON object in the shape of issue #13: {"sites": {site: {"strict": {"product": {P@1, Hit@5, MRR},
 <baseline>: {...}}, "lenient": {...}, "questions": {...}, "ratio_to_best_baseline": {...}}},
@@ -134,7 +134,11 @@ def replay_site(data: Path, embedder_name: str, mode: str, period: str) -> dict:
         by_question.setdefault(a.question_id, []).append(a)
     history = [history_line(q, by_question[q.id]) for q in questions[:int(start * n)] if q.id in by_question]
     later = [history_line(q, by_question[q.id]) for q in questions[int(start * n):] if q.id in by_question]
-    cases = [c for c in bench.replay(questions, answers, start, end) if c.lenient_truth or c.strict_truth]
+    cases = bench.replay(questions, answers, start, end)
+    if mode == "history":  # the evidence is what was imported: the baselines get no more than the product
+        imported = {q.id for q in questions[:int(start * n)]}
+        cases = [_known_only(c, imported) for c in cases]
+    cases = [c for c in cases if c.lenient_truth or c.strict_truth]
     site = data.name.removeprefix("stackexchange-")
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix=f"replay-{site}-") as tmp:
@@ -187,6 +191,14 @@ def replay_site(data: Path, embedder_name: str, mode: str, period: str) -> dict:
 
     table = bench.evaluate(cases, {"product": product, **baselines})
     return {**table, **out, "import": mode, "period": period}
+
+
+def _known_only(case: bench.Case, imported: set[int]) -> bench.Case:
+    """The case with only the imported questions' answers as evidence, and candidates and truths to match."""
+    past = [a for a in case.past if a.question_id in imported]
+    candidates = sorted({a.user_id for a in past})
+    return bench.Case(case.question, past, candidates, case.strict_truth & set(candidates),
+                      case.lenient_truth & set(candidates))
 
 
 def _now():
