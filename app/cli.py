@@ -135,8 +135,11 @@ def tick_command() -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--topics", "mapping_file", type=click.File("r", encoding="utf-8"), default=None,
               help="CSV tag,topic: the tag's questions go to that existing topic (empty topic: tag ignored).")
-def import_history_command(file, mapping_file) -> None:
-    """Load past answered questions (JSON Lines) so routing learns who knows what; every answer counts."""
+@click.option("--learn/--no-learn", default=True, show_default=True,
+              help="Learn routing's weights from the whole history at the end, as `routing learn` does.")
+def import_history_command(file, mapping_file, learn: bool) -> None:
+    """Load past answered questions (JSON Lines) so routing learns who knows what; every answer counts.
+    At the end routing's weights are learned from the history (as `routing learn` does), unless --no-learn."""
     from routing.history import InvalidTopicMapping, import_history, read_topic_mapping
 
     try:
@@ -159,6 +162,25 @@ def import_history_command(file, mapping_file) -> None:
                    f"{', '.join(map(str, numbers))}{', …' if count > len(numbers) else ''})")
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
+    if learn and report.imported:
+        db.session.commit()
+        _learn_and_say()
+
+
+def _learn_and_say() -> dict:
+    from app.search import search_service
+    from routing.learning import learn_weights
+
+    learned = learn_weights(db.session, now(), search_service())
+    db.session.commit()
+    if learned["status"] == "defaults":
+        click.echo(f"Warning: {learned['message']}", err=True)
+    else:
+        check = learned["validation"]
+        click.echo(f"Learned routing's weights from {learned['questions']} questions; on the later "
+                   f"{check['validation_questions']} MRR {check['MRR']['learned']} against the best baseline's "
+                   f"{max(check['MRR'][name] for name in check['baselines'])} (`routing learn` shows the report).")
+    return learned
 
 
 @routing_cli.command("learn")

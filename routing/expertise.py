@@ -41,6 +41,10 @@ TOPIC_WEIGHT = 0.1
 # Chosen on the validation period of bench/eval_routing.py (docs/research/routing-lab.md): 0.05 ·
 # log(1 + answers to this asker) lifted validation MRR 0.436 → 0.459; larger weights lost again.
 CUSTOMER_WEIGHT = 0.05
+# Neighbours asked of the search for the similarity vote. Beyond the nearest few hundred a question adds
+# almost nothing (cos 0.3 weighs e^-7), but at a past moment (a preview `at`, a replay) later questions take
+# slots and are dropped, so ask for more than seem needed.
+SIMILAR_QUESTIONS = 1000
 SIMILAR_REASON_COSINE = 0.5  # "similar" in the reasons shown to people
 # A declared level is a prior for people without history (new staff, new topics); in log space it
 # is worth about as much as 1, 1.7 or 3 recent, closely similar answers.
@@ -56,12 +60,16 @@ SIGNALS = {
     "recency": N_("answered recently (relative to the newest answer in the evidence)"),
     "topic_all": N_("answers in the question's topics, however old"),
     "closest": N_("how close the most similar question they answered is"),
+    "topic_share": N_("share of their answers that were in the question's topics"),
+    "recent_activity": N_("answers in the last 30 days (up to the newest answer in the evidence)"),
 }
 # The defaults, used until enough history was learned from: the hand-tuned score of
 # docs/research/routing-lab.md (similar + 0.1 · topics + 0.05 · customer + declared).
 DEFAULT_WEIGHTS = {"similar": 1.0, "topic_recent": TOPIC_WEIGHT, "customer": CUSTOMER_WEIGHT, "declared": 1.0,
-                   "activity": 0.0, "recency": 0.0, "topic_all": 0.0, "closest": 0.0}
+                   "activity": 0.0, "recency": 0.0, "topic_all": 0.0, "closest": 0.0, "topic_share": 0.0,
+                   "recent_activity": 0.0}
 RECENCY_HALF_LIFE_DAYS = 14.0
+RECENT_WINDOW_DAYS = 30.0
 NO_ANSWERS_YET = Message("no answers or declared expertise for this yet")
 # the reasons are Messages (an English str that keeps its msgid), said in the reader's language where shown
 LEVEL_NAMES = {1: N_("basic knowledge of %(topic)s"), 2: N_("good knowledge of %(topic)s"),
@@ -112,7 +120,12 @@ class Expertise:
     reasons: list[str] = field(default_factory=list)
     all_topic_answers: float = 0.0  # shared topics over every answer, undecayed
     best_similarity: float = 0.0
+    recent_answers: int = 0  # within RECENT_WINDOW_DAYS of the newest answer in the evidence
     signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def has_evidence(self) -> bool:
+        return self.answers > 0 or self.declared_level > 0
 
 
 def _decay(now: datetime, then: datetime, half_life_days: float) -> float:
@@ -154,6 +167,8 @@ def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topi
             e.similar_answers += 1
             e.latest_similar = max(filter(None, (e.latest_similar, answer.answered_at)))
         e.best_similarity = max(e.best_similarity, answer.similarity)
+        if (newest - answer.answered_at).total_seconds() <= RECENT_WINDOW_DAYS * 86400.0:
+            e.recent_answers += 1
         shared = len(question_topics & answer.topics)
         e.all_topic_answers += shared
         if shared:
@@ -183,6 +198,8 @@ def signal_values(e: Expertise, newest: datetime) -> dict[str, float]:
         "recency": _decay(newest, e.latest_answer, RECENCY_HALF_LIFE_DAYS) if e.latest_answer else 0.0,
         "topic_all": math.log1p(e.all_topic_answers),
         "closest": max(e.best_similarity, 0.0) if e.answers else 0.0,
+        "topic_share": e.topic_answers / e.answers if e.answers else 0.0,
+        "recent_activity": math.log1p(e.recent_answers),
     }
 
 

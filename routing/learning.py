@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge.search import SearchService
-from routing.expertise import DEFAULT_WEIGHTS, SIGNALS, PastAnswer, expertise_scores
+from routing.expertise import DEFAULT_WEIGHTS, SIGNALS, SIMILAR_QUESTIONS, PastAnswer, expertise_scores
 from routing.models import AnswerEvidence, LearnedWeights, Question
 from routing.topics import question_topic_slugs
 
@@ -33,6 +33,11 @@ MIN_QUESTIONS = 40  # replayable questions (an answerer who had answered before)
 FIT_SHARE = 0.7  # earlier share fitted on; the later rest validates
 L2 = 0.005  # pull towards the defaults (raw units, per question); chosen on the validation periods of bench/eval_routing.py
 STEPS = 400
+CASE_HALF_LIFE = 0.5  # share of the history back at which a question weighs half
+# Every signal is "more of this evidence", so a weight is never negative: a signal counts for a person or not
+# at all, never against them (the admin can read it so; a person with evidence never scores below one without).
+# Chosen on the validation periods of bench/eval_routing.py (bench/routing_signals_lab.py).
+NONNEGATIVE = True
 # Signals the baselines rank by: the two simple rules routing must beat.
 BASELINES = {"most_active": "activity", "topic_overlap": "topic_all"}
 
@@ -72,7 +77,7 @@ def fit(cases: Sequence[Case], start: dict[str, float] | None = None) -> dict[st
     w = prior * scale  # in standardised units
     # later questions weigh more: the organisation drifts (half the weight at half the history back)
     age = np.arange(len(cases))[::-1] / max(len(cases), 1)
-    case_w = 0.5 ** (age / 0.5)
+    case_w = 0.5 ** (age / CASE_HALF_LIFE)
     case_w = case_w / case_w.mean()
     row_w = case_w[seg]
     n = len(cases)
@@ -91,6 +96,8 @@ def fit(cases: Sequence[Case], start: dict[str, float] | None = None) -> dict[st
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad ** 2
         w -= 0.05 * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+        if NONNEGATIVE:
+            w = np.maximum(w, 0.0)
     raw = w / scale
     raw[~learnable] = prior[~learnable]
     return {name: round(float(value), 4) for name, value in zip(NAMES, raw)}
@@ -177,7 +184,8 @@ def replay_history(session: Session, search: SearchService | None) -> list[Case]
             continue
         similar = {}
         if search is not None:
-            similar = {i: s for kind, i, s in search.similar_documents(q.text, kinds=("question",), k=200)}
+            similar = {i: s for kind, i, s in search.similar_documents(q.text, kinds=("question",),
+                                                                       k=SIMILAR_QUESTIONS)}
         mine = customer.get(q.id)
         past = [PastAnswer(user_id=uid, answered_at=at, similarity=similar.get(qid, 0.0),
                            topics=topics.get(qid, frozenset()),

@@ -22,7 +22,7 @@ from knowledge.search import SearchService
 from routing.availability import Availability, availability_of
 from routing.customers import earlier_question_ids
 from routing.errors import InvalidQuestion, RoutingError
-from routing.expertise import NO_ANSWERS_YET, Expertise, PastAnswer, expertise_scores
+from routing.expertise import NO_ANSWERS_YET, SIMILAR_QUESTIONS, Expertise, PastAnswer, expertise_scores
 from routing.learning import current_weights
 from routing.models import AnswerEvidence, DeclaredExpertise, Question
 from routing.questions import assign_to_expert, topic_by_slug
@@ -47,6 +47,7 @@ class Candidate:
     available: bool  # may get it automatically now
     reasons: tuple[str, ...]
     summary: str = ""  # the person and the few reasons that chose them, for the route's record
+    has_evidence: bool = True  # answered something before, or declared expertise in the topic
 
     def as_payload(self) -> dict:
         return {"user_id": self.user_id, "name": self.name, "score": round(self.score, 4),
@@ -77,12 +78,13 @@ def rank_experts(session: Session, now: datetime, search: SearchService | None, 
     scores = expertise_scores(now, past, question_topics=_topic_keys(topic), declared=_declared(session, topic, experts),
                               candidates=experts, weights=current_weights(session))
     availability = availability_of(session, list(experts), now, due_at)
-    no_evidence = all(e.score <= 0.0 for e in scores.values())
+    no_evidence = not any(e.has_evidence for e in scores.values())
     said = NO_EVIDENCE[coordinator_id is not None] if no_evidence else None
     ranked = [_candidate(experts[u], scores[u], availability[u], inferred if topic is not None else None, said)
               for u in experts]
     first = coordinator_id if no_evidence else None
-    ranked.sort(key=lambda c: (-c.available, c.user_id != first, -c.score, c.name))
+    # Someone with evidence comes before someone without, whatever the weights make of it; then by score.
+    ranked.sort(key=lambda c: (-c.available, c.user_id != first, not c.has_evidence, -c.score, c.name))
     return ranked if limit is None else ranked[:limit]
 
 
@@ -101,7 +103,7 @@ def preview_candidates(session: Session, now: datetime, text: str, topic_slug: s
                        search: SearchService | None, hours: BusinessHours, limit: int | None = 10) -> Preview:
     """The ranking a question with this text would get at `now`, without taking it in."""
     topic = topic_by_slug(session, topic_slug)
-    inferred = infer_topic(session, search, text) if topic is None else None
+    inferred = infer_topic(session, search, text, before=now) if topic is None else None
     promise = promise_for(session, topic or (inferred.topic if inferred else None))
     ranked = rank_experts(session, now, search, text, topic, due_at=due_at_for(now, promise, hours), limit=None,
                           coordinator_id=promise.coordinator_id, inferred=inferred)
@@ -137,14 +139,16 @@ def _candidate(user: User, expertise: Expertise, availability: Availability, inf
     return Candidate(user_id=user.id, name=user.name, score=score, expertise=expertise.score,
                      available=availability.can_take_now and availability.works_before,
                      reasons=tuple(about + expertise.reasons + ([no_evidence] if no_evidence else []) + told),
-                     summary=Message("%(name)s: %(reasons)s", name=user.name, reasons=joined(evidence[:2] + told[:1])))
+                     summary=Message("%(name)s: %(reasons)s", name=user.name, reasons=joined(evidence[:2] + told[:1])),
+                     has_evidence=expertise.has_evidence)
 
 
 def _past_answers(session: Session, now: datetime, search: SearchService | None, text: str,
                   expert_ids: list[int], customer_questions: frozenset[int]) -> list[PastAnswer]:
     similar = {}
     if search is not None:
-        similar = {i: score for kind, i, score in search.similar_documents(text, kinds=("question",), k=200)}
+        similar = {i: score for kind, i, score in search.similar_documents(text, kinds=("question",),
+                                                                           k=SIMILAR_QUESTIONS)}
     # Every answer counts, however old (recency is relative to the evidence: routing.expertise), and
     # every answerer of a question: the one on the question and those kept as AnswerEvidence.
     answered = (Question.answered_at.is_not(None), Question.status.in_(("answered", "closed")))
@@ -217,7 +221,7 @@ def _choose(candidates: list[Candidate], promise: Promise, chosen_user_id: int |
     if chosen_user_id is not None:
         return chosen_user_id, Message("picked by the agent: %(name)s",
                                        name=names.get(chosen_user_id, f"user {chosen_user_id}"))
-    no_evidence = bool(candidates) and all(c.expertise <= 0.0 for c in candidates)
+    no_evidence = bool(candidates) and not any(c.has_evidence for c in candidates)
     if no_evidence and promise.coordinator_id is not None:
         return promise.coordinator_id, Message("routed to %(name)s, the topic's coordinator: no evidence for anyone "
                                                "on this question yet", name=names[promise.coordinator_id])

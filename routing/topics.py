@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from routing.models import Question, question_topics
 
 NEIGHBOURS = 20
 KEYWORD_HITS = 10
+LOOK_FURTHER = 5  # at a past moment, later documents are dropped: ask for this many times more
 MIN_TOPIC_WORD = 3
 # Words of topic names that say nothing about a topic on their own.
 NAME_STOP_WORDS = frozenset("and the for with of en het de van voor met local other".split())
@@ -52,14 +54,17 @@ def dutch_number(value: float) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def infer_topic(session: Session, search: SearchService | None, text: str) -> TopicGuess:
+def infer_topic(session: Session, search: SearchService | None, text: str,
+                before: datetime | None = None) -> TopicGuess:
+    """`before`: only what the organisation knew then counts (a preview `at` a past time, a replay):
+    questions answered and articles created after it are left out."""
     topics = {t.slug: t for t in session.scalars(select(Topic))}
     if not topics or not (text or "").strip():
         return TopicGuess(topic=None, confidence=0.0)
     sources = [_topic_words(topics, text)]
     if search is not None:
-        sources.append(_neighbours(session, search, text))
-        sources.append(_keyword_hits(session, search, text))
+        sources.append(_neighbours(session, search, text, before))
+        sources.append(_keyword_hits(session, search, text, before))
     sources = [_normalised(s) for s in sources if sum(s.values()) > 0]
     if not sources:
         return TopicGuess(topic=None, confidence=0.0)
@@ -143,13 +148,33 @@ def question_topic_slugs(session: Session, question_ids: list[int] | None = None
     return {qid: frozenset(slugs) for qid, slugs in found.items()}
 
 
-def _neighbours(session: Session, search: SearchService, text: str) -> dict[str, float]:
-    near = search.similar_documents(text, kinds=("article", "question"), k=NEIGHBOURS)
+def _neighbours(session: Session, search: SearchService, text: str, before: datetime | None) -> dict[str, float]:
+    near = search.similar_documents(text, kinds=("article", "question"), k=NEIGHBOURS * (LOOK_FURTHER if before else 1))
+    near = _known_then(session, near, before, key=lambda hit: (hit[0], hit[1]))[:NEIGHBOURS]
     found = _document_topics(session, [(kind, i) for kind, i, _ in near])
     return _per_language(found, [((kind, i), math.exp((similarity - 1.0) / TAU)) for kind, i, similarity in near])
 
 
-def _keyword_hits(session: Session, search: SearchService, text: str) -> dict[str, float]:
-    hits = search.search(text, public_only=False, kinds=("article", "question"), limit=KEYWORD_HITS)
+def _keyword_hits(session: Session, search: SearchService, text: str, before: datetime | None) -> dict[str, float]:
+    hits = search.search(text, public_only=False, kinds=("article", "question"),
+                         limit=KEYWORD_HITS * (LOOK_FURTHER if before else 1))
+    hits = _known_then(session, hits, before, key=lambda hit: (hit.kind, hit.id))[:KEYWORD_HITS]
     found = _document_topics(session, [(h.kind, h.id) for h in hits])
     return _per_language(found, [((h.kind, h.id), 1.0 / rank) for rank, h in enumerate(hits, start=1)])
+
+
+def _known_then(session: Session, hits: list, before: datetime | None, key) -> list:
+    """The hits that existed at `before`: questions answered by then, articles created by then."""
+    if before is None:
+        return hits
+    keys = [key(hit) for hit in hits]
+    questions = [i for kind, i in keys if kind == "question"]
+    articles = [i for kind, i in keys if kind == "article"]
+    known = set()
+    if questions:
+        known |= {("question", i) for i, at in session.execute(
+            select(Question.id, Question.answered_at).where(Question.id.in_(questions))) if at and at <= before}
+    if articles:
+        known |= {("article", i) for i, at in session.execute(
+            select(Article.id, Article.created_at).where(Article.id.in_(articles))) if at and at <= before}
+    return [hit for hit, k in zip(hits, keys) if k in known]

@@ -92,17 +92,18 @@ def test_below_the_minimum_of_history_routing_keeps_the_defaults_and_says_so(run
 
 
 def test_the_fit_learns_the_signal_that_predicts_who_answers():
-    """Synthetic replay: the answerer is always the most active person, never the most similar one."""
+    """Synthetic replay: the answerer is the one most active and recent together, never the most similar one."""
     rng = np.random.default_rng(7)
     names = learning.NAMES
     cases = []
     for i in range(80):
         x = rng.random((6, len(names)))
-        truth = int(np.argmax(x[:, names.index("activity")]))
+        truth = int(np.argmax(x[:, names.index("activity")] + x[:, names.index("recency")]))
         x[truth, names.index("similar")] = 0.0  # similarity points away from the answerer
         cases.append(learning.Case(START + timedelta(days=i), x, np.arange(6) == truth))
     weights, report = learning.learn_from_cases(cases)
-    assert weights["activity"] > weights["similar"]
+    assert weights["activity"] > weights["similar"] and weights["recency"] > weights["similar"]
+    assert min(weights.values()) >= 0.0  # a signal that points away counts for nobody, not against them
     assert report["validation"]["MRR"]["learned"] > report["validation"]["MRR"]["defaults"]
     assert report["validation"]["ratio_to_best_baseline"] >= 1.0
 
