@@ -20,6 +20,7 @@ from app.i18n import translated
 from knowledge.models import Topic
 from routing.errors import InvalidQuestion, RoutingError
 from routing.models import PRIORITIES
+from routing.wording import CHANNEL_NAMES, PRIORITY_NAMES
 from routing.questions import (MAX_CUSTOMER_EMAIL, MAX_CUSTOMER_NAME, MAX_CUSTOMER_PHONE, MAX_QUESTION_TEXT, NOTE_TOO_LONG,
                                TEXT_TOO_LONG, Customer, NewQuestion, check_new_question)
 
@@ -97,8 +98,10 @@ class IntakeForm(QuestionForm):
     note = TextAreaField(_l("Internal note (staff only, never shown to the customer)"),
                          validators=[Length(max=MAX_QUESTION_TEXT, message=_too_long(NOTE_TOO_LONG))],
                          render_kw={"maxlength": False})
-    channel = SelectField(_l("Channel"), choices=[SelectChoice(c) for c in ("phone", "desk", "email")])
-    priority = SelectField(_l("Priority"), choices=[SelectChoice(p) for p in PRIORITIES], default="normal")
+    # Codes are sent, the reader's words shown ("telefoon", "normaal"): the tables of routing.wording.
+    channel = SelectField(_l("Channel"), choices=[SelectChoice(c, _l(CHANNEL_NAMES[c])) for c in ("phone", "desk", "email")])
+    priority = SelectField(_l("Priority"), choices=[SelectChoice(p, _l(PRIORITY_NAMES[p])) for p in PRIORITIES],
+                           default="normal")
     # The topic shown as inferred from the text ("Lijkt op: …"); another choice is recorded as a correction.
     inferred_topic = HiddenField()
     inferred_label = ""

@@ -36,6 +36,17 @@ def test_staff_read_their_own_locale(client, auth, session):
     assert "Afmelden" in page
 
 
+def test_the_intake_form_names_channels_and_priorities_in_the_agents_language(client, auth, session):
+    user = make_user(session, "agent")
+    user.locale = "nl"
+    session.commit()
+    auth.login(user.email)
+    page = client.get("/frontoffice/questions/new").get_data(as_text=True)
+    assert '<option value="phone">telefoon</option>' in page and '<option value="desk">balie</option>' in page
+    assert '<option selected value="normal">normaal</option>' in page and ">spoed</option>" in page
+    assert ">phone</option>" not in page and ">normal</option>" not in page
+
+
 def test_an_unknown_default_locale_is_refused_at_start(tmp_path):
     with pytest.raises(ValueError, match="DEFAULT_LOCALE"):
         create_app({"VRAAGBAAK_ENV": "testing", "TESTING": True, "SECRET_KEY": "x",
