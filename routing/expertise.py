@@ -76,7 +76,7 @@ RECENT_WINDOW_DAYS = 30.0
 # history that ended, questions that keep coming), every time scale above grows by GAP_STRETCH · gap: who
 # answered a week or a month before the end matters less when the end is months back. 0 turns it off.
 # Chosen on the validation periods of both replays (docs/research/routing-lab.md, session 6).
-GAP_STRETCH = 8.0
+GAP_STRETCH = 30.0
 NO_ANSWERS_YET = Message("no answers or declared expertise for this yet")
 # the reasons are Messages (an English str that keeps its msgid), said in the reader's language where shown
 LEVEL_NAMES = {1: N_("basic knowledge of %(topic)s"), 2: N_("good knowledge of %(topic)s"),
