@@ -11,7 +11,9 @@ Two kinds of evidence:
 Recency is measured on the evidence's own time scale: an answer's age is counted back from the newest
 answer in the evidence (not later than now), never from the clock alone, so a history
 imported years after it ended still counts — who answered most recently *within it* weighs most —
-and nobody silently scores 0 because the clock moved on.
+and nobody silently scores 0 because the clock moved on. When that newest answer lies long before the
+question (a history imported once, questions that keep coming), every time scale grows with the gap
+(GAP_STRETCH): who answered in the history's last week then says little, who answered much says more.
 
 Measured on Stack Exchange history (docs/research/routing-lab.md): content-only profiles lose to
 "most active"; this soft nearest-neighbour vote with a two-week half-life beat every baseline on
@@ -70,6 +72,11 @@ DEFAULT_WEIGHTS = {"similar": 1.0, "topic_recent": TOPIC_WEIGHT, "customer": CUS
                    "recent_activity": 0.0}
 RECENCY_HALF_LIFE_DAYS = 14.0
 RECENT_WINDOW_DAYS = 30.0
+# Frozen evidence: when the newest answer in the evidence is `gap` days before the question (an imported
+# history that ended, questions that keep coming), every time scale above grows by GAP_STRETCH · gap: who
+# answered a week or a month before the end matters less when the end is months back. 0 turns it off.
+# Chosen on the validation periods of both replays (docs/research/routing-lab.md, session 6).
+GAP_STRETCH = 30.0
 NO_ANSWERS_YET = Message("no answers or declared expertise for this yet")
 # the reasons are Messages (an English str that keeps its msgid), said in the reader's language where shown
 LEVEL_NAMES = {1: N_("basic knowledge of %(topic)s"), 2: N_("good knowledge of %(topic)s"),
@@ -157,23 +164,26 @@ def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topi
     # evidence from the future never counts (replays, clock skew)
     past = [answer for answer in past if answer.answered_at <= now]
     newest = max((answer.answered_at for answer in past), default=now)
+    stretch = GAP_STRETCH * max((now - newest).total_seconds() / 86400.0, 0.0)
+    similar_half, topic_half = SIMILAR_HALF_LIFE_DAYS + stretch, TOPIC_HALF_LIFE_DAYS + stretch
+    window = (RECENT_WINDOW_DAYS + stretch) * 86400.0
     for answer in past:
         e = entry(answer.user_id)
         e.answers += 1
         e.latest_answer = max(filter(None, (e.latest_answer, answer.answered_at)))
         e.similar_vote += math.exp((answer.similarity - 1.0) / TAU) * _decay(newest, answer.answered_at,
-                                                                            SIMILAR_HALF_LIFE_DAYS)
+                                                                            similar_half)
         if answer.similarity >= SIMILAR_REASON_COSINE:
             e.similar_answers += 1
             e.latest_similar = max(filter(None, (e.latest_similar, answer.answered_at)))
         e.best_similarity = max(e.best_similarity, answer.similarity)
-        if (newest - answer.answered_at).total_seconds() <= RECENT_WINDOW_DAYS * 86400.0:
+        if (newest - answer.answered_at).total_seconds() <= window:
             e.recent_answers += 1
         shared = len(question_topics & answer.topics)
         e.all_topic_answers += shared
         if shared:
             e.topic_answers += 1
-            e.topic_vote += shared * _decay(newest, answer.answered_at, TOPIC_HALF_LIFE_DAYS)
+            e.topic_vote += shared * _decay(newest, answer.answered_at, topic_half)
         if answer.same_customer:
             e.customer_answers += 1
             e.latest_customer = max(filter(None, (e.latest_customer, answer.answered_at)))
@@ -181,13 +191,13 @@ def expertise_scores(now: datetime, past: Iterable[PastAnswer], *, question_topi
         e = entry(user_id)
         e.declared_level, e.declared_topic = level, topic_name
     for e in table.values():
-        e.signals = signal_values(e, newest)
+        e.signals = signal_values(e, newest, RECENCY_HALF_LIFE_DAYS + stretch)
         e.score = sum(w * e.signals[name] for name, w in (weights or DEFAULT_WEIGHTS).items() if name in e.signals)
         e.reasons = expertise_reasons(e, now)
     return table
 
 
-def signal_values(e: Expertise, newest: datetime) -> dict[str, float]:
+def signal_values(e: Expertise, newest: datetime, recency_half_life: float = RECENCY_HALF_LIFE_DAYS) -> dict[str, float]:
     """The named signals (SIGNALS) of one person, each on a log or 0–1 scale."""
     return {
         "similar": math.log1p(e.similar_vote),
@@ -195,7 +205,7 @@ def signal_values(e: Expertise, newest: datetime) -> dict[str, float]:
         "customer": math.log1p(e.customer_answers),
         "declared": DECLARED_BONUS.get(e.declared_level, 0.0),
         "activity": math.log1p(e.answers),
-        "recency": _decay(newest, e.latest_answer, RECENCY_HALF_LIFE_DAYS) if e.latest_answer else 0.0,
+        "recency": _decay(newest, e.latest_answer, recency_half_life) if e.latest_answer else 0.0,
         "topic_all": math.log1p(e.all_topic_answers),
         "closest": max(e.best_similarity, 0.0) if e.answers else 0.0,
         "topic_share": e.topic_answers / e.answers if e.answers else 0.0,
