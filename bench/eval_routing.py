@@ -215,29 +215,10 @@ def weighted_scorer(signals: Callable[[Case], np.ndarray], weights: dict[str, fl
     return lambda case: signals(case) @ w
 
 
-def frozen_cases(cases: list[Case]) -> list[Case]:
-    """routing.learning.replay_history's frozen cases: each question again, with the evidence stopped at
-    learning.frozen_cut (the candidates and truths those who had answered by then)."""
-    first = min((x.created for c in cases for x in c.past[:1]), default=None)
-    out = []
-    for index, c in enumerate(cases):
-        cut = learning.frozen_cut(first, c.question.created, index) if first else None
-        if cut is None:
-            continue
-        past = c.past[:bisect_left([x.created for x in c.past], cut)]
-        candidates = sorted({x.user_id for x in past})
-        out.append(Case(c.question, past, candidates, c.strict_truth & set(candidates),
-                        c.lenient_truth & set(candidates)))
-    return out
-
-
 def learned_weights(cases: list[Case], signals: Callable[[Case], np.ndarray]) -> tuple[dict[str, float], dict]:
-    """What `flask routing learn` would store, fitted on these (earlier) cases only, lenient truth; with the
-    frozen cases `flask routing learn` fits on too."""
-    fit_cases = [learning.Case(c.question.created, signals(c), np.array([u in c.lenient_truth for u in c.candidates]),
-                               frozen)
-                 for cs, frozen in ((cases, False), (frozen_cases(cases), True))
-                 for c in cs if c.lenient_truth and len(c.candidates) > 1]
+    """What `flask routing learn` would store, fitted on these (earlier) cases only, lenient truth."""
+    fit_cases = [learning.Case(c.question.created, signals(c), np.array([u in c.lenient_truth for u in c.candidates]))
+                 for c in cases if c.lenient_truth and len(c.candidates) > 1]
     weights, report = learning.learn_from_cases(fit_cases)
     return weights or dict(DEFAULT_WEIGHTS), report
 

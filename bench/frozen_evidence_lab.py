@@ -3,11 +3,11 @@
     HF_HUB_OFFLINE=1 .venv/bin/python bench/frozen_evidence_lab.py [--embedder hashing] [--set MODULE.NAME=VALUE ...]
 
 In process (bench/eval_routing.py's signals and baselines, the question's own tags): for every site the
-weights are fitted (bench.eval_routing.learned_weights, i.e. routing.learning with its frozen cases) on the
+weights are fitted (bench.eval_routing.learned_weights, i.e. routing.learning) on the
 questions before 40 % and scored on the validation period 40–80 % twice: "growing" (every earlier answer
 counts, eval_routing's continuous replay) and "frozen" (only answers to questions before 40 % count, the
 candidates and truths to match: what `replay_routing_api.py --import history` does). Each `--set` list
-(comma-separated settings, e.g. routing.learning.FROZEN_MAX_GAP=0.25) is one variant; "product" is the
+(comma-separated settings, e.g. routing.expertise.GAP_STRETCH=8) is one variant; "product" is the
 code as it is. Prints JSON {variant: {mode: {site: {strict, lenient}}, mode+"_mean": {...}}}.
 """
 from __future__ import annotations

@@ -40,14 +40,6 @@ CASE_HALF_LIFE = 0.5  # share of the history back at which a question weighs hal
 NONNEGATIVE = True
 # Signals the baselines rank by: the two simple rules routing must beat.
 BASELINES = {"most_active": "activity", "topic_overlap": "topic_all"}
-# Frozen evidence: an organisation's history is imported once and ends, and questions keep coming, so routing
-# also ranks on evidence that stopped some time before the question. Besides the case with every earlier
-# answer, each replayed question gives one whose evidence stops earlier: at a share g of the time since the
-# first answer left out, g spread evenly over (0, FROZEN_MAX_GAP] (0 turns it off). Off: on the validation
-# periods 0.25, 0.5 and 0.75 each lost, in both replays (docs/research/routing-lab.md, session 6); what
-# carried over to frozen evidence is routing.expertise.GAP_STRETCH. Kept as a lab switch.
-FROZEN_MAX_GAP = 0.0
-_GOLDEN = 0.6180339887498949
 
 
 @dataclass(frozen=True)
@@ -57,22 +49,11 @@ class Case:
     at: datetime
     signals: np.ndarray  # candidates × len(NAMES)
     relevant: np.ndarray  # bool per candidate
-    frozen: bool = False  # the evidence stopped before the question (frozen_cut)
 
 
-def frozen_cut(first: datetime, at: datetime, index: int) -> datetime | None:
-    """Where the evidence of the index-th question's frozen case stops: a share g of the time from the first
-    answer to the question left out, g spread evenly over (0, FROZEN_MAX_GAP]; None when turned off."""
-    if FROZEN_MAX_GAP <= 0 or at <= first:
-        return None
-    g = FROZEN_MAX_GAP * (1.0 - ((index + 1) * _GOLDEN) % 1.0)
-    return first + (at - first) * (1.0 - g)
-
-
-def case_from_scores(at: datetime, table: dict, candidates: Sequence[int], answerers: set[int],
-                     frozen: bool = False) -> Case:
+def case_from_scores(at: datetime, table: dict, candidates: Sequence[int], answerers: set[int]) -> Case:
     x = np.array([[table[u].signals[n] for n in NAMES] for u in candidates], dtype=float)
-    return Case(at, x, np.array([u in answerers for u in candidates]), frozen)
+    return Case(at, x, np.array([u in answerers for u in candidates]))
 
 
 def vector(weights: dict[str, float]) -> np.ndarray:
@@ -159,26 +140,19 @@ def validation_report(fit_cases: Sequence[Case], check: Sequence[Case], learned:
 
 
 def learn_from_cases(cases: Sequence[Case]) -> tuple[dict[str, float] | None, dict]:
-    """(weights or None when the history is too small, report). Frozen cases (Case.frozen) are fitted on
-    beside the others; the count and the validation report are over the questions with every earlier answer."""
-    everything = sorted((c for c in cases if c.relevant.any() and len(c.relevant) > 1), key=lambda c: c.at)
-    cases = [c for c in everything if not c.frozen]
+    """(weights or None when the history is too small, report)."""
+    cases = sorted((c for c in cases if c.relevant.any() and len(c.relevant) > 1), key=lambda c: c.at)
     if len(cases) < MIN_QUESTIONS:
         return None, {"status": "defaults", "questions": len(cases), "minimum": MIN_QUESTIONS,
                       "message": f"only {len(cases)} answered questions with an earlier answerer "
                                  f"(at least {MIN_QUESTIONS} needed): routing keeps the default weights",
                       "weights": dict(DEFAULT_WEIGHTS)}
     cut = int(len(cases) * FIT_SHARE)
-    until = cases[cut - 1].at
-    early = fit([c for c in everything if c.at <= until])
+    early = fit(cases[:cut])
     report = validation_report(cases[:cut], cases[cut:], early)
-    frozen_check = [c for c in everything if c.frozen and c.at > until]
-    if frozen_check:
-        report["frozen"] = {k: v for k, v in validation_report(cases[:cut], frozen_check, early).items()
-                            if k in ("MRR", "ratio_to_best_baseline", "validation_questions")}
-    weights = fit(everything)  # what routing uses: the same fit over every question, now validated
+    weights = fit(cases)  # what routing uses: the same fit over every question, now validated
     return weights, {"status": "learned", "questions": len(cases), "weights": weights,
-                     "frozen_cases": len(everything) - len(cases), "validation": report}
+                     "validation": report}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +177,7 @@ def replay_history(session: Session, search: SearchService | None) -> list[Case]
     customer = {q.id: (q.customer_email or q.customer_phone_key) for q in questions}
     topics = question_topic_slugs(session)
     cases = []
-    for index, q in enumerate(questions):
+    for q in questions:
         past_rows = answers[:bisect_left(times, q.created_at)]
         candidates = sorted({uid for _, _, uid in past_rows})
         if len(candidates) < 2 or not (answerers[q.id] & set(candidates)):
@@ -220,16 +194,6 @@ def replay_history(session: Session, search: SearchService | None) -> list[Case]
         table = expertise_scores(q.created_at, past, question_topics=topics.get(q.id, frozenset()),
                                  candidates=candidates)
         cases.append(case_from_scores(q.created_at, table, candidates, answerers[q.id]))
-        cut = frozen_cut(times[0], q.created_at, index)
-        if cut is None:
-            continue
-        kept = answers[:bisect_left(times, cut)]
-        known = sorted({uid for _, _, uid in kept})
-        if len(known) < 2 or not (answerers[q.id] & set(known)):
-            continue
-        table = expertise_scores(q.created_at, [a for a in past if a.answered_at < cut],
-                                 question_topics=topics.get(q.id, frozenset()), candidates=known)
-        cases.append(case_from_scores(q.created_at, table, known, answerers[q.id], frozen=True))
     return cases
 
 
