@@ -72,8 +72,9 @@ class CachedEmbedder:
     def __getattr__(self, name):
         return getattr(self._inner, name)
 
-    def _embed(self, texts: list[str], embed) -> np.ndarray:
-        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+    def _embed(self, texts: list[str], embed, kind: str) -> np.ndarray:
+        # a query and a passage of the same text are different vectors for e5 ("query: " / "passage: ")
+        keys = [hashlib.sha1(f"{kind}\x00{t}".encode()).hexdigest() for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._vectors}.items())
         if missing:
             vectors = embed([t for _, t in missing])
@@ -82,10 +83,10 @@ class CachedEmbedder:
         return np.array([self._vectors[k] for k in keys], dtype=np.float32).reshape(len(texts), self._inner.dim)
 
     def embed_documents(self, texts):
-        return self._embed(list(texts), self._inner.embed_documents)
+        return self._embed(list(texts), self._inner.embed_documents, "document")
 
     def embed_queries(self, texts):
-        return self._embed(list(texts), self._inner.embed_queries)
+        return self._embed(list(texts), self._inner.embed_queries, "query")
 
     def save(self) -> None:
         if self._dirty:
@@ -213,7 +214,7 @@ def _cached_search(app, embedder_name: str, site: str) -> CachedEmbedder:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
-    inner = configured_embedders({"en": embedder_name})["en"]
+    inner = configured_embedders({"en": embedder_name}, bulk=True)["en"]
     cached = CachedEmbedder(inner, CACHE / f"api-replay-{site}-{inner.name}.npz")
     service = SearchService(app.config["INDEX_DIR"], embedders={"en": cached, "nl": cached},
                             sources=[ArticleSource(), AnsweredQuestionSource()])
@@ -227,7 +228,9 @@ def _cached_search(app, embedder_name: str, site: str) -> CachedEmbedder:
 def main(argv: list[str]) -> None:
     import argparse
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm")
+    from app.search import DEFAULT_EMBEDDERS
+    parser.add_argument("--embedder", choices=("e5", "minilm", "hashing"), default=DEFAULT_EMBEDDERS["en"],
+                        help="default: what the product uses for English (app.search.DEFAULT_EMBEDDERS)")
     parser.add_argument("--import", dest="mode", choices=("all", "history"), default="all")
     parser.add_argument("--period", choices=("test", "validation"), default="test")
     parser.add_argument("--site", action="append", help="only these sites (name without stackexchange-)")
