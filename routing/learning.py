@@ -218,9 +218,10 @@ def current_weights(session: Session) -> dict[str, float] | None:
     newest = session.scalar(select(func.max(LearnedWeights.id)))
     if newest is None:
         return None
-    if _cache["id"] != newest:
+    key = (str(session.get_bind().url), newest)  # row ids repeat across databases (tests, replays of several sets)
+    if _cache["id"] != key:
         row = session.get(LearnedWeights, newest)
-        _cache["id"], _cache["weights"] = newest, dict(row.weights)
+        _cache["id"], _cache["weights"] = key, dict(row.weights)
     return _cache["weights"]  # type: ignore[return-value]
 
 

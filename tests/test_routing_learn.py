@@ -120,3 +120,26 @@ def test_the_admin_sees_the_weights_when_they_were_learned_and_the_baselines(cli
     assert "answers in all" in page and "0.800" in page
     assert "1 Mar 2026" in page and "70" in page
     assert "0.61" in page and "0.45" in page and "1.356" in page
+
+
+def test_each_database_routes_with_its_own_learned_weights_though_their_rows_share_an_id(tmp_path):
+    """One process, two organisations' databases (a replay of several sets, a test run): the weights cached
+    for the first must never rank the second's questions."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from knowledge.base import Base
+
+    learned = {"beer": DEFAULT_WEIGHTS | {"activity": 0.9}, "iota": DEFAULT_WEIGHTS | {"recency": 1.7}}
+    sessions = {}
+    for name, weights in learned.items():
+        engine = create_engine(f"sqlite:///{tmp_path / name}.db")
+        Base.metadata.create_all(engine)
+        sessions[name] = Session(engine)
+        sessions[name].add(LearnedWeights(learned_at=START, questions=50, weights=weights, report={}))
+        sessions[name].commit()
+    assert {name: s.scalar(select(LearnedWeights.id)) for name, s in sessions.items()} == {"beer": 1, "iota": 1}
+    for name in ("beer", "iota", "beer"):
+        assert learning.current_weights(sessions[name]) == learned[name]
+    for s in sessions.values():
+        s.close()
