@@ -1,6 +1,6 @@
 """Routing replayed the way a judge replays a site it was never tuned on: through the app.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/replay_routing_api.py [--embedder hashing] [--import history|all]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/replay_routing_api.py [--embedder e5|minilm|hashing] [--import history|all]
                                                                   [--period test|validation] [--site beer]
 
 For every Stack Exchange dump under ../shared/data/stackexchange-* (the protocol of bench/eval_routing.py:
