@@ -1,11 +1,11 @@
 """Routing replayed the way a judge replays a site it was never tuned on: through the app.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/replay_routing_api.py [--embedder e5|minilm|hashing] [--import history|all]
-                                                                  [--period test|validation] [--site beer]
+                                                                  [--period test|validation|late-validation] [--site beer]
 
 For every Stack Exchange dump under ../shared/data/stackexchange-* (the protocol of bench/eval_routing.py:
 questions by CreationDate, the first 80 % history, the last 20 % the test period; validation = history
-questions 40–80 %):
+questions 40–80 %; late-validation = 64–80 %, the test's shape inside the history):
 1. a fresh app with its own temporary SQLite database and search index;
 2. the history goes in through `flask --app app routing import-history FILE` (app.test_cli_runner(), the
    real command), one JSON line per question with every answer, its author, the asker and all tags — the
@@ -56,6 +56,11 @@ import routing.models  # noqa: E402,F401
 
 CACHE = ROOT / "bench" / ".cache"
 MAX_TEXT = 10_000  # routing.questions.MAX_QUESTION_TEXT: what the API takes
+# Shares of the time-sorted questions. "late-validation" has the test's shape inside the history (the
+# first 80 % of it, then its last 20 %): with `--import history` the evidence then stops as long before
+# the period's questions, relative to the history's length, as in the test.
+PERIODS = {"test": (bench.HISTORY_END, 1.0), "validation": (bench.VALIDATION_START, bench.HISTORY_END),
+           "late-validation": (bench.HISTORY_END * bench.HISTORY_END, bench.HISTORY_END)}
 
 
 class CachedEmbedder:
@@ -129,7 +134,7 @@ def import_file(runner, workdir: Path, name: str, lines: list[str], *extra: str)
 def replay_site(data: Path, embedder_name: str, mode: str, period: str) -> dict:
     questions, answers = bench.load_posts(data / "Posts.xml")
     n = len(questions)
-    start, end = (bench.HISTORY_END, 1.0) if period == "test" else (bench.VALIDATION_START, bench.HISTORY_END)
+    start, end = PERIODS[period]
     by_question: dict[int, list[bench.Answer]] = {}
     for a in answers:
         by_question.setdefault(a.question_id, []).append(a)
@@ -237,7 +242,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--embedder", choices=("e5", "minilm", "hashing"), default=DEFAULT_EMBEDDERS["en"],
                         help="default: what the product uses for English (app.search.DEFAULT_EMBEDDERS)")
     parser.add_argument("--import", dest="mode", choices=("all", "history"), default="all")
-    parser.add_argument("--period", choices=("test", "validation"), default="test")
+    parser.add_argument("--period", choices=tuple(PERIODS), default="test")
     parser.add_argument("--site", action="append", help="only these sites (name without stackexchange-)")
     parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=VALUE",
                         help="lab only: set a product constant first, e.g. routing.learning.L2=0.01 (numbers and strings)")
