@@ -170,8 +170,7 @@ def replay_site(data: Path, embedder_name: str, mode: str, period: str) -> dict:
                 from routing.learning import latest_learned
                 learned = latest_learned(session)
                 out["learned"] = None if learned is None else {
-                    "weights": learned.weights, "gap_stretch": learned.report.get("gap_stretch"),
-                    "validation": learned.report.get("validation", {}).get("MRR")}
+                    "weights": learned.weights, "validation": learned.report.get("validation", {}).get("MRR")}
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         person = {}  # Stack Exchange user id → the product's user id

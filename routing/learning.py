@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.search import SearchService
@@ -209,20 +209,11 @@ def learn_weights(session: Session, now: datetime, search: SearchService | None)
     return report
 
 
-_cache: dict[str, object] = {"id": None, "weights": None}
-
-
 def current_weights(session: Session) -> dict[str, float] | None:
-    """The newest learned weights, or None (routing then uses DEFAULT_WEIGHTS). Cached per process;
-    a newer row replaces the cache on the next call."""
-    newest = session.scalar(select(func.max(LearnedWeights.id)))
-    if newest is None:
-        return None
-    key = (str(session.get_bind().url), newest)  # row ids repeat across databases (tests, replays of several sets)
-    if _cache["id"] != key:
-        row = session.get(LearnedWeights, newest)
-        _cache["id"], _cache["weights"] = key, dict(row.weights)
-    return _cache["weights"]  # type: ignore[return-value]
+    """The newest learned weights, or None (routing then uses DEFAULT_WEIGHTS). One small query per routing,
+    read from the database each time: no per-process copy that could outlive a newer row or belong to
+    another database (a process replaying several sets, a test run)."""
+    return session.scalar(select(LearnedWeights.weights).order_by(LearnedWeights.id.desc()).limit(1))
 
 
 def latest_learned(session: Session) -> LearnedWeights | None:

@@ -70,7 +70,7 @@ def test_learning_from_an_imported_history_stores_validated_weights_that_routing
 
     names, body = preview()
     assert names[0] == "Annelies de Vries" and body["candidates"][0]["score"] > 0
-    # A newer row is what routing uses from the next question on (the per-process cache sees it): with
+    # A newer row is what routing uses from the next question on (read anew for every question): with
     # only "answered recently" counting, Bram, who answered last (in 2019, years before the clock), comes first.
     only_recency = {name: 0.0 for name in DEFAULT_WEIGHTS} | {"recency": 1.0}
     session.add(LearnedWeights(learned_at=START, questions=1, weights=only_recency, report={}))
