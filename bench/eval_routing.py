@@ -2,8 +2,9 @@
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/eval_routing.py [--embedder hashing] [--no-demo]
 
-Prints ONE JSON object on stdout, {"sites": {site: {strict, lenient, questions, validation, ...}},
-"mean_ratio_to_best_baseline", "demo_nl": {...}}; progress goes to stderr.
+Prints ONE JSON object on stdout, {"sites": {site: {strict, lenient, questions, ratio_to_best_baseline,
+ratio_bootstrap, validation, ...}}, "mean_ratio_to_best_baseline", "mean_ratio_bootstrap", "demo_nl": {...}};
+progress goes to stderr. ratio_bootstrap: the 90 % interval of the ratio over resampled questions (`evaluate`).
 
 Data: every Stack Exchange dump under ../shared/data/stackexchange-* (each has a README.md), all with the
 same protocol and no per-site settings; the demo_nl set is bench/eval_routing_demo_nl.py's.
@@ -307,9 +308,9 @@ def expected_metrics(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
 
 
 def evaluate(cases: list[Case], scorers: dict[str, Scorer]) -> dict:
-    """Tables {strict|lenient: {scorer: {P@1, Hit@5, MRR}}} and the number of questions of each."""
-    sums = {truth: {name: np.zeros(3) for name in scorers} for truth in ("strict", "lenient")}
-    counts = {"strict": 0, "lenient": 0}
+    """Tables {strict|lenient: {scorer: {P@1, Hit@5, MRR}}}, the number of questions of each, the ratio of
+    the product's MRR to the best baseline's and how sure that ratio is (`ratio_bootstrap`)."""
+    per_question = {truth: {name: [] for name in scorers} for truth in ("strict", "lenient")}
     for case in cases:
         truths = {"strict": case.strict_truth, "lenient": case.lenient_truth}
         truths = {k: v for k, v in truths.items() if v}
@@ -319,15 +320,59 @@ def evaluate(cases: list[Case], scorers: dict[str, Scorer]) -> dict:
             scores = scorer(case)
             for truth, users in truths.items():
                 relevant = np.array([u in users for u in case.candidates])
-                sums[truth][name] += expected_metrics(scores, relevant)
-        for truth in truths:
-            counts[truth] += 1
-    result = {truth: {name: dict(zip(("P@1", f"Hit@{HIT_AT}", "MRR"), np.round(s / counts[truth], 3).tolist()))
-                      for name, s in table.items()}
-              for truth, table in sums.items()}
+                per_question[truth][name].append(expected_metrics(scores, relevant))
+    metrics = {truth: {name: np.array(rows).reshape(-1, 3) for name, rows in table.items()}
+               for truth, table in per_question.items()}
+    counts = {truth: len(next(iter(table.values()))) for truth, table in metrics.items()}
+    result = {truth: {name: dict(zip(("P@1", f"Hit@{HIT_AT}", "MRR"),
+                                     np.round(rows.mean(axis=0) if len(rows) else np.zeros(3), 3).tolist()))
+                      for name, rows in table.items()}
+              for truth, table in metrics.items()}
     result["questions"] = counts
     result["ratio_to_best_baseline"] = {truth: ratio_to_best_baseline(result[truth]) for truth in counts}
+    samples = {truth: bootstrap_ratios({name: rows[:, 2] for name, rows in table.items()})
+               for truth, table in metrics.items()}
+    result["ratio_bootstrap"] = {truth: bootstrap_summary(s) for truth, s in samples.items()}
+    result[BOOTSTRAP_SAMPLES] = samples  # for the mean over sites; main() takes it out before printing
     return result
+
+
+# How sure a ratio is: the period's questions drawn again with replacement (paired: every scorer on the same
+# draw), the ratio of the product's MRR to the best baseline's on each draw, that best chosen anew each time.
+# A site's strict period holds 36–74 questions: a ratio of 0.97 or 1.05 there may be either side of 1.
+BOOTSTRAP_DRAWS = 2000
+BOOTSTRAP_SAMPLES = "_bootstrap_samples"
+
+
+def bootstrap_ratios(rr: dict[str, np.ndarray], draws: int = BOOTSTRAP_DRAWS) -> np.ndarray:
+    """The ratio product / best baseline on `draws` resamples of the questions (a fixed seed: reproducible)."""
+    n = len(rr["product"])
+    if n == 0:
+        return np.zeros(0)
+    picks = np.random.default_rng(13).integers(0, n, size=(draws, n))
+    product = rr["product"][picks].mean(axis=1)
+    best = np.max([rr[name][picks].mean(axis=1) for name in rr if name not in PRODUCTS], axis=0)
+    return product / np.maximum(best, 1e-12)
+
+
+def bootstrap_summary(ratios: np.ndarray) -> dict:
+    """The 90 % interval of the ratio and how often it is at least 1 and at least 1.1 (the goals of #13)."""
+    if not len(ratios):
+        return {}
+    low, high = np.percentile(ratios, [5, 95])
+    return {"ci90": [round(float(low), 3), round(float(high), 3)],
+            "share_at_least_1": round(float((ratios >= 1.0).mean()), 3),
+            "share_at_least_1.1": round(float((ratios >= 1.1).mean()), 3)}
+
+
+def mean_ratio_bootstrap(sites: list[dict]) -> dict:
+    """The mean ratio over sites, resampled per site independently; pops each site's samples."""
+    out = {}
+    samples = [site.pop(BOOTSTRAP_SAMPLES) for site in sites]
+    for truth in ("strict", "lenient"):
+        draws = [s[truth] for s in samples if len(s[truth])]
+        out[truth] = bootstrap_summary(np.mean(draws, axis=0)) if draws else {}
+    return out
 
 
 def ratio_to_best_baseline(table: dict) -> float:
@@ -375,7 +420,10 @@ def main(argv: list[str]) -> None:
              for path in sorted(DATA_ROOT.glob("stackexchange-*")) if (path / "Posts.xml").exists()}
     ratios = {truth: round(float(np.mean([s["ratio_to_best_baseline"][truth] for s in sites.values()])), 3)
               for truth in ("strict", "lenient")}
-    output = {"sites": sites, "mean_ratio_to_best_baseline": ratios}
+    for site in sites.values():
+        site["validation"].pop(BOOTSTRAP_SAMPLES, None)
+    output = {"sites": sites, "mean_ratio_to_best_baseline": ratios,
+              "mean_ratio_bootstrap": mean_ratio_bootstrap(list(sites.values()))}
     if not args.no_demo:
         sys.path.insert(0, str(ROOT / "bench"))
         from eval_routing_demo_nl import evaluate as evaluate_demo

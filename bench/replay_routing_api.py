@@ -260,6 +260,7 @@ def main(argv: list[str]) -> None:
     ratios = {truth: round(float(np.mean([s["ratio_to_best_baseline"][truth] for s in sites.values()])), 3)
               for truth in ("strict", "lenient")}
     print(json.dumps({"sites": sites, "mean_ratio_to_best_baseline": ratios,
+                      "mean_ratio_bootstrap": bench.mean_ratio_bootstrap(list(sites.values())),
                       "protocol": {"through": "routing import-history (CLI) + POST /api/v1/routing/preview "
                                               "(text, no topic, at = CreationDate, limit = all)",
                                    "import": args.mode, "period": args.period, "embedder": args.embedder,
