@@ -2,6 +2,7 @@
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/replay_routing_api.py [--embedder e5|minilm|hashing] [--import history|all]
                                                                   [--period test|validation|late-validation] [--site beer]
+                                                                  [--customer]
 
 For every Stack Exchange dump under ../shared/data/stackexchange-* (the protocol of bench/eval_routing.py:
 questions by CreationDate, the first 80 % history, the last 20 % the test period; validation = history
@@ -16,6 +17,8 @@ questions 40–80 %; late-validation = 64–80 %, the test's shape inside the hi
 3. for each question of the period: `POST /api/v1/routing/preview` (a staff API token, as the API
    requires) with its title and body as text, no topic, `at` = its CreationDate and `limit` = every
    candidate; the returned order is scored as it comes back (no tie expectation: the API breaks ties).
+   `--customer` also gives it the asker as `customer` (the e-mail address the history's asker was imported
+   with), as an integration that knows the caller would; the in-process bench always has the asker.
 
 Truths as in bench/eval_routing.py (candidates = people with an answer before the question): strict = the
 accepted answer's author, lenient = every answerer. The baselines are bench/eval_routing.py's own scorers
@@ -105,9 +108,14 @@ def history_line(q: bench.Question, answers: list[bench.Answer]) -> str:
     """One question as `routing import-history` reads it (README, "Importing an organisation")."""
     return json.dumps({
         "question_id": q.id, "created": q.created.isoformat(), "title": q.title, "text": q.text,
-        "tags": sorted(q.tags), "asker": None if q.asker_id is None else f"se-{q.asker_id}",
+        "tags": sorted(q.tags), "asker": None if q.asker_id is None else {"email": asker_email(q)},
         "answers": [{"user_id": f"se-{a.user_id}", "created": a.created.isoformat(),
                      "accepted": a.id == q.accepted_answer_id, "text": a.text} for a in answers]})
+
+
+def asker_email(q: bench.Question) -> str | None:
+    """The asker as a customer the product recognises (import-history's asker, the preview's customer)."""
+    return None if q.asker_id is None else f"se-{q.asker_id}@askers.invalid"
 
 
 def make_app(workdir: Path, embedder_name: str):
@@ -131,7 +139,7 @@ def import_file(runner, workdir: Path, name: str, lines: list[str], *extra: str)
     return result.output
 
 
-def replay_site(data: Path, embedder_name: str, mode: str, period: str) -> dict:
+def replay_site(data: Path, embedder_name: str, mode: str, period: str, with_customer: bool = False) -> dict:
     questions, answers = bench.load_posts(data / "Posts.xml")
     n = len(questions)
     start, end = PERIODS[period]
@@ -180,8 +188,10 @@ def replay_site(data: Path, embedder_name: str, mode: str, period: str) -> dict:
         for number, case in enumerate(cases, start=1):
             q = case.question
             text = q.title.strip() + ("\n\n" + q.text.strip() if q.text.strip() else "")
-            response = client.post("/api/v1/routing/preview", headers=headers,
-                                   json={"text": text[:MAX_TEXT], "at": q.created.isoformat(), "limit": 1_000_000})
+            ask = {"text": text[:MAX_TEXT], "at": q.created.isoformat(), "limit": 1_000_000}
+            if with_customer and q.asker_id is not None:
+                ask["customer"] = {"email": asker_email(q)}
+            response = client.post("/api/v1/routing/preview", headers=headers, json=ask)
             if response.status_code != 200:
                 raise RuntimeError(f"preview {response.status_code}: {response.get_data(as_text=True)[:300]}")
             ranked[q.id] = [c["user_id"] for c in response.get_json()["candidates"]]
@@ -200,7 +210,7 @@ def replay_site(data: Path, embedder_name: str, mode: str, period: str) -> dict:
         return np.array([float(order.get(person[u], -1)) for u in case.candidates])
 
     table = bench.evaluate(cases, {"product": product, **baselines})
-    return {**table, **out, "import": mode, "period": period}
+    return {**table, **out, "import": mode, "period": period, "customer": with_customer}
 
 
 def _known_only(case: bench.Case, imported: set[int]) -> bench.Case:
@@ -243,6 +253,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--import", dest="mode", choices=("all", "history"), default="all")
     parser.add_argument("--period", choices=tuple(PERIODS), default="test")
     parser.add_argument("--site", action="append", help="only these sites (name without stackexchange-)")
+    parser.add_argument("--customer", action="store_true",
+                        help="give the preview the asker as its customer (an integration that knows the caller)")
     parser.add_argument("--set", action="append", default=[], metavar="MODULE.NAME=VALUE",
                         help="lab only: set a product constant first, e.g. routing.learning.L2=0.01 (numbers and strings)")
     args = parser.parse_args(argv)
@@ -256,7 +268,7 @@ def main(argv: list[str]) -> None:
     for path in sorted(bench.DATA_ROOT.glob("stackexchange-*")):
         name = path.name.removeprefix("stackexchange-")
         if (path / "Posts.xml").exists() and (not args.site or any(name.startswith(s) for s in args.site)):
-            sites[name] = replay_site(path, args.embedder, args.mode, args.period)
+            sites[name] = replay_site(path, args.embedder, args.mode, args.period, args.customer)
     ratios = {truth: round(float(np.mean([s["ratio_to_best_baseline"][truth] for s in sites.values()])), 3)
               for truth in ("strict", "lenient")}
     print(json.dumps({"sites": sites, "mean_ratio_to_best_baseline": ratios,
@@ -264,6 +276,7 @@ def main(argv: list[str]) -> None:
                       "protocol": {"through": "routing import-history (CLI) + POST /api/v1/routing/preview "
                                               "(text, no topic, at = CreationDate, limit = all)",
                                    "import": args.mode, "period": args.period, "embedder": args.embedder,
+                                   "customer": args.customer,
                                    "settings": args.set},
                       "seconds": round(time.perf_counter() - started, 1)}, indent=2))
 

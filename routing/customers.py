@@ -13,6 +13,7 @@ up by reference, e-mail address or phone number before taking in the same questi
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
@@ -67,11 +68,19 @@ def other_questions_of_customer(session: Session, question: Question, limit: int
 
 def earlier_question_ids(session: Session, question: Question) -> frozenset[int]:
     """The customer's questions taken in before this one: the evidence routing may use."""
-    same = _same_customer(question.customer_email, question.customer_phone_key)
+    return questions_of_customer_before(session, question.customer_email, question.customer_phone_key,
+                                        question.created_at, leave_out=question.id)
+
+
+def questions_of_customer_before(session: Session, email: str | None, phone: str | None, before: datetime,
+                                 leave_out: int | None = None) -> frozenset[int]:
+    """The questions this customer (e-mail address or phone number, either may be None) asked by `before`.
+    Both are compared as stored (email_key, phone_key): callers pass what a customer gave or its key."""
+    same = _same_customer(email_key(email), phone_key(phone) if phone else None)
     if same is None:
         return frozenset()
     return frozenset(session.scalars(select(Question.id).where(
-        same, Question.id != question.id, Question.created_at <= question.created_at)))
+        same, Question.id != leave_out, Question.created_at <= before)))
 
 
 def questions_of_caller(session: Session, contact: str, limit: int = 20) -> list[Question]:

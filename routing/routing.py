@@ -20,7 +20,7 @@ from knowledge.models import Topic, User, UserRole
 from knowledge.people import active_experts, is_active_expert
 from knowledge.search import SearchService
 from routing.availability import Availability, availability_of
-from routing.customers import earlier_question_ids
+from routing.customers import earlier_question_ids, questions_of_customer_before
 from routing.errors import InvalidQuestion, RoutingError
 from routing.expertise import NO_ANSWERS_YET, SIMILAR_QUESTIONS, Expertise, PastAnswer, expertise_scores
 from routing.learning import current_weights
@@ -100,13 +100,18 @@ class Preview:
 
 
 def preview_candidates(session: Session, now: datetime, text: str, topic_slug: str | None, *,
-                       search: SearchService | None, hours: BusinessHours, limit: int | None = 10) -> Preview:
-    """The ranking a question with this text would get at `now`, without taking it in."""
+                       search: SearchService | None, hours: BusinessHours, limit: int | None = 10,
+                       customer_email: str | None = None, customer_phone: str | None = None) -> Preview:
+    """The ranking a question with this text would get at `now`, without taking it in. With the customer's
+    e-mail address or phone number it is the ranking intake would give their question: who answered them
+    before counts, as in `route_question`."""
     topic = topic_by_slug(session, topic_slug)
     inferred = infer_topic(session, search, text, before=now) if topic is None else None
     promise = promise_for(session, topic or (inferred.topic if inferred else None))
     ranked = rank_experts(session, now, search, text, topic, due_at=due_at_for(now, promise, hours), limit=None,
-                          coordinator_id=promise.coordinator_id, inferred=inferred)
+                          coordinator_id=promise.coordinator_id, inferred=inferred,
+                          customer_questions=questions_of_customer_before(session, customer_email, customer_phone,
+                                                                           now))
     owner_id, why = _choose(ranked, promise, None, _names(session, ranked, promise))
     return Preview(candidates=ranked if limit is None else ranked[:limit], total=len(ranked), topic=topic,
                    inferred=inferred, route=why)

@@ -94,6 +94,43 @@ def test_a_returning_customer_s_question_shows_their_history_and_routing_says_wh
     assert earlier.reference in inbox_page and "My visitor permit does not work in zone B." in inbox_page
 
 
+def test_the_routing_preview_for_a_known_customer_ranks_as_their_question_would_be(client, session, clock):
+    """An integration asking "who would get this caller's question" gets the ranking intake would give it:
+    who answered this customer before counts; a question they asked after `at` does not; without the
+    customer it does not count at all."""
+    from app.auth.session import issue_api_token
+
+    make_topic(session, "parking", "Parking")
+    make_expert(session, "Petra Parkeer", knows={"parking": 3})
+    pim = make_expert(session, "Pim Parkeer", knows={"parking": 3})
+    agent = make_user(session, "agent", email="agent@example.org", name="Anna Agent")
+    make_question(session, "My visitor permit does not work in zone B.", owner=pim, topic="parking",
+                  answer="Zone B needs its own permit.", customer_email="Jansen@Example.org",
+                  customer_phone="06-1234 5678", now=clock.now - timedelta(days=2))
+    headers = {"Authorization": f"Bearer {issue_api_token(agent)}"}
+    session.commit()
+    ask = {"text": "Can my visitor park in zone C?", "topic": "parking", "limit": 5}
+
+    def preview(**more):
+        response = client.post("/api/v1/routing/preview", headers=headers, json={**ask, **more})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return {c["name"]: c for c in response.get_json()["candidates"]}
+
+    anonymous = preview()
+    for customer in ({"email": "jansen@example.org"}, {"phone": "+31 6 12345678"}):
+        known = preview(customer=customer)
+        assert "answered this customer before, 2 days ago" in known["Pim Parkeer"]["reasons"], customer
+        assert known["Pim Parkeer"]["score"] > anonymous["Pim Parkeer"]["score"]
+        assert known["Petra Parkeer"]["score"] == anonymous["Petra Parkeer"]["score"]
+    before_they_asked = preview(customer={"email": "jansen@example.org"},
+                                at=(clock.now - timedelta(days=3)).isoformat())
+    for ranking in (before_they_asked, anonymous):
+        assert not any("customer" in r for c in ranking.values() for r in c["reasons"])
+    for wrong in ("jansen@example.org", {"email": 12}):
+        response = client.post("/api/v1/routing/preview", headers=headers, json={**ask, "customer": wrong})
+        assert response.status_code == 400 and response.get_json()["error"] == "invalid_field"
+
+
 def test_the_migration_lowercases_stored_addresses_and_keys_stored_phone_numbers(migration_app):  # noqa: F811
     upgrade(revision="0007")
     with db.engine.begin() as conn:

@@ -109,7 +109,9 @@ def question_status(reference: str):
 
 @bp.route("/routing/preview", methods=["POST"])
 def routing_preview():
-    """Who would get this question, and why — without taking it in. Staff only."""
+    """Who would get this question, and why — without taking it in. Staff only.
+
+    `{"text", "topic", "customer": {"email", "phone"}, "at", "limit"}`: all but the text optional."""
     if not _is_staff():
         return error_response(401, "unauthorized", _("Send a staff API token (Authorization: Bearer …)."))
     body = request.get_json(silent=True)
@@ -117,6 +119,11 @@ def routing_preview():
         return error_response(400, "invalid_json", _('Send {"text": "...", "topic": "optional-topic-slug"}.'))
     if body.get("topic") is not None and not isinstance(body["topic"], str):
         return error_response(400, "invalid_field", _("topic must be a topic's slug (a string)."))
+    # `customer`: as at intake; who answered them before counts, as it would for their question
+    customer = body.get("customer") or {}
+    if not isinstance(customer, dict) or any(customer.get(k) is not None and not isinstance(customer[k], str)
+                                             for k in ("email", "phone")):
+        return error_response(400, "invalid_field", _('customer must be an object: {"name", "email", "phone"}.'))
     if len(body["text"]) > MAX_QUESTION_TEXT:
         return error_response(422, "invalid_question", translated(TEXT_TOO_LONG))
     # `limit`: default 10, up to every candidate; `at`: who would get it then (default: now).
@@ -124,7 +131,8 @@ def routing_preview():
     at = moment_arg("at", body) or now()
     try:
         preview = preview_candidates(db.session, at, body["text"], body.get("topic"),
-                                     search=search_service(), hours=business_hours(), limit=limit)
+                                     search=search_service(), hours=business_hours(), limit=limit,
+                                     customer_email=customer.get("email"), customer_phone=customer.get("phone"))
     except RoutingError as error:
         return error_response(422, "invalid_question", _said(error))
     topic = preview.inferred.as_payload() if preview.inferred else (
