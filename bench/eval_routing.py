@@ -337,32 +337,17 @@ def evaluate(cases: list[Case], scorers: dict[str, Scorer]) -> dict:
     return result
 
 
-# How sure a ratio is: the period's questions drawn again with replacement (paired: every scorer on the same
-# draw), the ratio of the product's MRR to the best baseline's on each draw, that best chosen anew each time.
-# A site's strict period holds 36–74 questions: a ratio of 0.97 or 1.05 there may be either side of 1.
-BOOTSTRAP_DRAWS = 2000
+# How sure a ratio is (routing.learning.bootstrap_ratios, the one the admin's report uses): 90 % interval,
+# share of draws ≥ 1 and ≥ 1.1. A site's strict period holds 36–74 questions.
 BOOTSTRAP_SAMPLES = "_bootstrap_samples"
 
 
-def bootstrap_ratios(rr: dict[str, np.ndarray], draws: int = BOOTSTRAP_DRAWS) -> np.ndarray:
-    """The ratio product / best baseline on `draws` resamples of the questions (a fixed seed: reproducible)."""
-    n = len(rr["product"])
-    if n == 0:
-        return np.zeros(0)
-    picks = np.random.default_rng(13).integers(0, n, size=(draws, n))
-    product = rr["product"][picks].mean(axis=1)
-    best = np.max([rr[name][picks].mean(axis=1) for name in rr if name not in PRODUCTS], axis=0)
-    return product / np.maximum(best, 1e-12)
+def bootstrap_ratios(rr: dict[str, np.ndarray]) -> np.ndarray:
+    return learning.bootstrap_ratios(rr["product"], [r for name, r in rr.items() if name not in PRODUCTS])
 
 
 def bootstrap_summary(ratios: np.ndarray) -> dict:
-    """The 90 % interval of the ratio and how often it is at least 1 and at least 1.1 (the goals of #13)."""
-    if not len(ratios):
-        return {}
-    low, high = np.percentile(ratios, [5, 95])
-    return {"ci90": [round(float(low), 3), round(float(high), 3)],
-            "share_at_least_1": round(float((ratios >= 1.0).mean()), 3),
-            "share_at_least_1.1": round(float((ratios >= 1.1).mean()), 3)}
+    return {k: v for k, v in learning.ratio_interval(ratios).items() if k != "verdict"}
 
 
 def mean_ratio_bootstrap(sites: list[dict]) -> dict:

@@ -118,22 +118,57 @@ def expected_rr(scores: np.ndarray, relevant: np.ndarray) -> tuple[float, float]
     return p1, rr
 
 
+def reciprocal_ranks(cases: Sequence[Case], score) -> np.ndarray:
+    """The (expected) reciprocal rank of the first answerer, per case that has one."""
+    return np.array([expected_rr(score(c), c.relevant)[1] for c in cases if c.relevant.any()])
+
+
 def mrr(cases: Sequence[Case], score) -> float:
-    cases = [c for c in cases if c.relevant.any()]
-    if not cases:
-        return 0.0
-    return round(sum(expected_rr(score(c), c.relevant)[1] for c in cases) / len(cases), 3)
+    ranks = reciprocal_ranks(cases, score)
+    return round(float(ranks.mean()), 3) if len(ranks) else 0.0
+
+
+# How sure "learned against the best baseline" is: the checked questions drawn again with replacement,
+# every ranking on the same draw, the best baseline chosen anew on each. With the few dozen questions of a
+# later slice (or of a benchmark's period) a ratio of 0.97 or 1.05 can lie on either side of 1.
+BOOTSTRAP_DRAWS = 2000
+
+
+def bootstrap_ratios(product: np.ndarray, baselines: Sequence[np.ndarray], draws: int = BOOTSTRAP_DRAWS) -> np.ndarray:
+    """The ratio of the product's MRR to the best baseline's on `draws` resamples (a fixed seed: the same
+    report every time); `product` and each baseline hold one reciprocal rank per question, in one order."""
+    n = len(product)
+    if n == 0 or not len(baselines):
+        return np.zeros(0)
+    picks = np.random.default_rng(13).integers(0, n, size=(draws, n))
+    best = np.max([np.asarray(b)[picks].mean(axis=1) for b in baselines], axis=0)
+    return np.asarray(product)[picks].mean(axis=1) / np.maximum(best, 1e-12)
+
+
+def ratio_interval(ratios: np.ndarray) -> dict:
+    """The 90 % interval of the ratio, how often it was at least 1 and 1.1, and what that says: "better"
+    (the interval above 1), "worse" (below 1) or "level" (1 inside it: too few questions to tell)."""
+    if not len(ratios):
+        return {}
+    low, high = (round(float(v), 3) for v in np.percentile(ratios, [5, 95]))
+    return {"ci90": [low, high], "share_at_least_1": round(float((ratios >= 1.0).mean()), 3),
+            "share_at_least_1.1": round(float((ratios >= 1.1).mean()), 3),
+            "verdict": "better" if low > 1.0 else "worse" if high < 1.0 else "level"}
 
 
 def validation_report(fit_cases: Sequence[Case], check: Sequence[Case], learned: dict[str, float]) -> dict:
-    """MRR on the later slice: learned weights, defaults and each baseline; ratio to the best baseline."""
+    """MRR on the later slice: learned weights, defaults and each baseline; ratio to the best baseline, and
+    how sure that ratio is."""
     column = {n: i for i, n in enumerate(NAMES)}
-    table = {"learned": mrr(check, lambda c: c.signals @ vector(learned)),
-             "defaults": mrr(check, lambda c: c.signals @ vector(DEFAULT_WEIGHTS))}
+    ranks = {"learned": reciprocal_ranks(check, lambda c: c.signals @ vector(learned)),
+             "defaults": reciprocal_ranks(check, lambda c: c.signals @ vector(DEFAULT_WEIGHTS))}
     for name, signal in BASELINES.items():
-        table[name] = mrr(check, lambda c, i=column[signal]: c.signals[:, i])
+        ranks[name] = reciprocal_ranks(check, lambda c, i=column[signal]: c.signals[:, i])
+    table = {name: round(float(r.mean()), 3) if len(r) else 0.0 for name, r in ranks.items()}
     best = max(table[name] for name in BASELINES)
+    interval = ratio_interval(bootstrap_ratios(ranks["learned"], [ranks[name] for name in BASELINES]))
     return {"MRR": table, "ratio_to_best_baseline": round(table["learned"] / best, 3) if best else None,
+            "ratio_interval": interval,
             "fit_questions": len(fit_cases), "validation_questions": len([c for c in check if c.relevant.any()]),
             "fit_until": fit_cases[-1].at.isoformat() if fit_cases else None,
             "baselines": {name: SIGNALS[signal] for name, signal in BASELINES.items()}}

@@ -109,9 +109,10 @@ def test_the_fit_learns_the_signal_that_predicts_who_answers():
 
 
 def test_the_admin_sees_the_weights_when_they_were_learned_and_the_baselines(client, auth, session):
-    make_user(session, "admin", email="admin@gemeente.example")
+    admin = make_user(session, "admin", email="admin@gemeente.example")
     report = {"validation": {"MRR": {"learned": 0.61, "defaults": 0.5, "most_active": 0.4, "topic_overlap": 0.45},
-                             "ratio_to_best_baseline": 1.356, "fit_questions": 49, "validation_questions": 21}}
+                             "ratio_to_best_baseline": 1.356, "fit_questions": 49, "validation_questions": 21,
+                             "ratio_interval": {"ci90": [0.94, 1.71], "verdict": "level"}}}
     session.add(LearnedWeights(learned_at=datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc), questions=70,
                                weights=DEFAULT_WEIGHTS | {"activity": 0.8}, report=report))
     session.commit()
@@ -120,6 +121,37 @@ def test_the_admin_sees_the_weights_when_they_were_learned_and_the_baselines(cli
     assert "answers in all" in page and "0.800" in page
     assert "1 Mar 2026" in page and "70" in page
     assert "0.61" in page and "0.45" in page and "1.356" in page
+    assert "Margin (90% interval): 0.94 to 1.71 ×." in page
+    assert "Too few later questions to tell it apart from the best baseline." in page
+    admin.locale = "nl"  # staff read the interface in their own language
+    session.commit()
+    dutch = client.get("/admin/routing-weights").get_data(as_text=True)
+    assert "Marge (90%-interval): 0,94 tot 1,71 ×." in dutch
+    assert "Te weinig latere vragen om het verschil met de beste eenvoudige regel te kunnen zien." in dutch
+
+
+def test_the_validation_says_whether_the_learned_weights_beat_the_baselines_beyond_chance():
+    """A few dozen later questions cannot tell 0.97 from 1.05: the report gives the interval and says so."""
+    rng = np.random.default_rng(3)
+    names = learning.NAMES
+
+    def cases(n, clear):
+        made = []
+        for i in range(n):
+            x = rng.random((6, len(names)))
+            truth = int(np.argmax(x[:, names.index("similar")])) if clear or i % 2 else int(rng.integers(6))
+            made.append(learning.Case(START + timedelta(days=i), x, np.arange(6) == truth))
+        return made
+
+    learned = DEFAULT_WEIGHTS | {"similar": 5.0}
+    clear = learning.validation_report(cases(60, True)[:40], cases(200, True), learned)
+    assert clear["ratio_interval"]["verdict"] == "better" and clear["ratio_interval"]["ci90"][0] > 1.0
+    some = cases(8, False)
+    few = learning.validation_report([], some, learned)
+    low, high = few["ratio_interval"]["ci90"]
+    assert low <= few["ratio_to_best_baseline"] <= high and high - low > 0.2
+    assert few["ratio_interval"]["verdict"] == ("level" if low <= 1.0 <= high else "better" if low > 1 else "worse")
+    assert learning.validation_report([], some, learned) == few  # the same report every time
 
 
 def test_each_database_routes_with_its_own_learned_weights_though_their_rows_share_an_id(tmp_path):
