@@ -179,8 +179,21 @@ def _learn_and_say() -> dict:
         check = learned["validation"]
         click.echo(f"Learned routing's weights from {learned['questions']} questions; on the later "
                    f"{check['validation_questions']} MRR {check['MRR']['learned']} against the best baseline's "
-                   f"{max(check['MRR'][name] for name in check['baselines'])} (`routing learn` shows the report).")
+                   f"{max(check['MRR'][name] for name in check['baselines'])}{_margin(check)} "
+                   "(`routing learn` shows the report).")
     return learned
+
+
+VERDICTS = {"better": "better beyond chance", "worse": "worse beyond chance",
+            "level": "too few questions to tell them apart"}
+
+
+def _margin(check: dict) -> str:
+    interval = check.get("ratio_interval") or {}
+    if not interval:
+        return ""
+    low, high = interval["ci90"]
+    return f", ratio {check['ratio_to_best_baseline']} (90 % interval {low}–{high}: {VERDICTS[interval['verdict']]})"
 
 
 @routing_cli.command("learn")

@@ -94,6 +94,8 @@ def test_import_history_learns_routing_s_weights_at_its_end_unless_told_not_to(r
     rest = _import(runner, tmp_path, "h2.jsonl", lines[30:])
     assert "Learned routing's weights from " in rest.output
     row = session.scalar(select(LearnedWeights))
+    low, high = row.report["validation"]["ratio_interval"]["ci90"]
+    assert f"(90 % interval {low}–{high}: " in rest.output  # how sure the comparison is, said at once
     assert row.questions >= 40  # fitted on the whole history, not only the last file
     assert current_weights(session) == row.weights
     assert all(weight >= 0 for weight in row.weights.values())  # a signal counts for a person, never against
