@@ -99,7 +99,13 @@ def _recompute(session: Session, ids: list[int], *, cleared: bool = False) -> No
             # while the expert accepts) each deleted the rows they saw, and the later insert hit the earlier
             # one's (PostgreSQL). Lock the questions' rows, in id order; the wait ends at the other's commit,
             # whose events this one then reads. (SQLite has one writer at a time; it renders no lock.)
-            conn.execute(select(Question.id).where(Question.id.in_(chunk)).order_by(Question.id).with_for_update())
+            # FOR NO KEY UPDATE, the lock an UPDATE of the question takes, not FOR UPDATE: an event or mail row
+            # inserted earlier in this transaction holds the question's key-share lock (its foreign key), and
+            # FOR UPDATE conflicts with another transaction's key share. Two transactions that had each
+            # inserted or updated before locking then waited for each other (deadlock: the outbox recording
+            # a mail while an expert acted on the question, bench/load.py on PostgreSQL).
+            conn.execute(select(Question.id).where(Question.id.in_(chunk)).order_by(Question.id)
+                         .with_for_update(key_share=True))
             for model in DERIVED:
                 conn.execute(delete(model).where(model.question_id.in_(chunk)))
         for row in conn.execute(select(Question.id, Question.created_at, Question.channel, Question.topic_id,

@@ -162,6 +162,40 @@ def test_two_transactions_adding_steps_to_one_question_keep_its_facts_whole(engi
     assert live == rebuilt
 
 
+def test_a_mail_recorded_while_the_question_changes_waits_its_turn_and_never_deadlocks(engine, routed_question):
+    """bench/load.py on PostgreSQL: the outbox inserted its mail_sent event (a foreign key to the question:
+    a key-share lock) while a request had updated the question; each then locked the question to rewrite its
+    facts, and each waited for the other (DeadlockDetected, a failed round, the mail sent twice)."""
+    from sqlalchemy import update
+
+    question_id, _, _ = routed_question
+    later = T0 + timedelta(minutes=5)
+    with Session(engine) as request:
+        # the request has changed the question (its row locked for update), and is not done yet
+        request.execute(update(Question).where(Question.id == question_id).values(priority="high"))
+        failures = []
+
+        def outbox():
+            try:
+                with Session(engine) as sender:
+                    record_event(sender, later, "mail_sent", question=sender.get(Question, question_id),
+                                 message_id="<vb.2@example.org>", to_email="jan@example.org", subject="Re: …")
+                    sender.commit()
+            except Exception as error:  # noqa: BLE001 - the failure is the finding
+                failures.append(repr(error))
+
+        other = threading.Thread(target=outbox)
+        other.start()
+        other.join(2)  # its event is in; it waits to rewrite the facts until the request commits
+        request.get(Question, question_id).priority = "urgent"  # its own change rewrites the facts too
+        request.commit()
+        other.join(60)
+    assert failures == []
+    with Session(engine) as check:
+        kinds = check.scalars(select(Event.kind).where(Event.question_id == question_id)).all()
+        assert "mail_sent" in kinds and check.get(Question, question_id).priority == "urgent"
+
+
 def request_customer_info_step(session, now, question, expert_id):
     from routing.questions import request_customer_info
 
